@@ -1,0 +1,147 @@
+"""The `lingrok` command line: argument parsing and exit codes only; each command lives in its module.
+
+Exit codes: 0 success; 2 unusable input; 3 the data violate an assumption of the theory.
+User errors print one message to stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from lingrok.errors import AssumptionViolation, UsageError
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (value > 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
+    return value
+
+
+def _nonnegative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (value >= 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a non-negative finite number, got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(float(text)) if "e" in text.lower() else int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1 or (("e" in text.lower()) and float(text) != value):
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _nonnegative_int(text: str) -> int:
+    if text.strip() == "0":
+        return 0
+    return _positive_int(text)
+
+
+def _add_predict(sub) -> None:
+    p = sub.add_parser(
+        "predict",
+        help="closed-form predictions of the paper (and corrected ones) for a dataset",
+        description="Evaluate the implicit-bias geometry (eqs. 7, 9), the residual limit (Thm 4.2, augmented), "
+        "delta and b_inf (Thm 4.5) and the grokking time (Thm 4.6) on DATA.",
+    )
+    p.add_argument("data", help="training data: .npz (X, y) or .csv (header, features, label last)")
+    p.add_argument("--test", help="test set in the same format, for the asymptotic test time")
+    p.add_argument("--eta", type=_positive_float, default=0.01, help="GD learning rate (default 0.01)")
+    p.add_argument("--eps", type=_nonnegative_float, default=0.0, help="accuracy tolerance eps of Def. 3.4 (default 0)")
+    p.add_argument("--alpha", type=_positive_float, default=10.0, help="concentrated band parameter (default 10)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def _add_simulate(sub) -> None:
+    p = sub.add_parser(
+        "simulate",
+        help="exact full-batch gradient descent on DATA with measurements",
+        description="Run full-batch GD on the summed logistic loss with bias (eqs. 3-5) from w = 0, b = 0, "
+        "with log-spaced checkpoints, and measure T_tr, T_te, zeta (Def. 3.4).",
+    )
+    p.add_argument("data", help="training data: .npz (X, y) or .csv (header, features, label last)")
+    p.add_argument("--test", help="test set in the same format")
+    p.add_argument("--eta", type=_positive_float, default=0.01, help="learning rate (default 0.01)")
+    p.add_argument("--steps", type=_positive_int, default=10_000_000, help="GD updates (default 1e7)")
+    p.add_argument("--eps", type=_nonnegative_float, default=0.0, help="eps of Def. 3.4 (default 0)")
+    p.add_argument("--reduction", choices=["sum", "mean"], default="sum", help="summed (paper) or mean loss")
+    p.add_argument("--per-decade", type=_positive_int, default=20, help="log-spaced checkpoints per decade")
+    p.add_argument("--state", help="checkpoint file: saved periodically, resumed from if it exists")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout (no progress bar)")
+
+
+def _add_data(sub) -> None:
+    p = sub.add_parser(
+        "data",
+        help="write a planted dataset (and test sets) as .npz or .csv",
+        description="The paper's planted construction made explicit: k+ / k- support vectors exactly on the "
+        "hyperplanes w_true^T x = +/- gamma/2, population uniform in [-box, box]^d at distance >= gamma/2 + gap.",
+    )
+    p.add_argument("out", help="output file for the training set (.npz or .csv)")
+    p.add_argument("--preset", choices=["paper-2d", "small"], help="start from a preset (flags below override it)")
+    p.add_argument("--d", type=_positive_int, help="dimension")
+    p.add_argument("--n-pos", type=_positive_int, help="points of class +1")
+    p.add_argument("--n-neg", type=_positive_int, help="points of class -1")
+    p.add_argument("--k-pos", type=_positive_int, help="planted support vectors of class +1")
+    p.add_argument("--k-neg", type=_positive_int, help="planted support vectors of class -1")
+    p.add_argument("--gamma", type=_positive_float, help="margin gamma (planted SVs at +/- gamma/2)")
+    p.add_argument("--box", type=_positive_float, help="half-width of the box [-box, box]^d")
+    p.add_argument("--gap", type=_nonnegative_float, help="extra distance of population points beyond gamma/2")
+    p.add_argument("--sv-spread", type=_positive_float, help="radius of the ball in which SVs spread along the hyperplane (default: whole box)")
+    p.add_argument("--seed", type=_nonnegative_int, help="random seed")
+    p.add_argument("--standard-test", metavar="FILE", help="also write a standard test set")
+    p.add_argument("--concentrated-test", metavar="FILE", help="also write a concentrated test set")
+    p.add_argument("--n-test", type=_positive_int, default=2000, help="test points (default 2000)")
+    p.add_argument("--alpha", type=_positive_float, default=10.0, help="concentrated band |w^T x| <= alpha gamma")
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lingrok",
+        description="Verify 'Grokking in Linear Models for Logistic Regression' (arXiv:2602.08302).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_predict(sub)
+    _add_simulate(sub)
+    _add_data(sub)
+    return parser
+
+
+def _dispatch(args) -> int:
+    if args.command == "predict":
+        from lingrok.predict_cmd import run
+    elif args.command == "simulate":
+        from lingrok.simulate_cmd import run
+    elif args.command == "data":
+        from lingrok.data_cmd import run
+    else:  # pragma: no cover - argparse rejects unknown commands
+        raise UsageError(f"unknown command {args.command!r}")
+    return run(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except (UsageError, AssumptionViolation) as exc:
+        print(f"lingrok {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"lingrok {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""Dataset files: the `.npz` and `.csv` formats that every lingrok command reads and writes.
+
+Formats
+-------
+``.npz``  arrays ``X`` (n x d, float) and ``y`` (n,), plus optional generating parameters
+          stored as a JSON string under ``params``.
+``.csv``  a header row, then one row per point: the d features, the label last.
+
+Labels are {-1, +1}; {0, 1} is accepted and read as 0 -> -1, 1 -> +1.
+
+Writes are atomic (a temporary file in the same folder, then ``os.replace``), so an
+interrupted or failed write never leaves a partial file behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["DataError", "LoadedData", "load_data", "save_data"]
+
+SUFFIXES = (".npz", ".csv")
+
+
+class DataError(ValueError):
+    """A data file is missing, unreadable or unusable; the message says what and how to fix it."""
+
+
+@dataclass(frozen=True)
+class LoadedData:
+    """A validated dataset: ``X`` (n, d) float64, ``y`` (n,) float64 in {-1, +1}."""
+
+    X: np.ndarray
+    y: np.ndarray
+    path: str
+    params: dict = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def d(self) -> int:
+        return int(self.X.shape[1])
+
+
+def _suffix(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise DataError(
+            f"{path}: unsupported file type {suffix or '(none)'!r}; "
+            "give a .npz file (arrays X and y) or a .csv file (header row, features, label last)"
+        )
+    return suffix
+
+
+def _read_npz(path: Path):
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            names = set(archive.files)
+            missing = {"X", "y"} - names
+            if missing:
+                raise DataError(
+                    f"{path}: the .npz file has no array {' or '.join(sorted(missing))} "
+                    f"(found: {', '.join(sorted(names)) or 'nothing'}); save features as X (n x d) and labels as y (n)"
+                )
+            X = np.asarray(archive["X"])
+            y = np.asarray(archive["y"])
+            params = {}
+            if "params" in names:
+                try:
+                    params = json.loads(str(archive["params"]))
+                except (json.JSONDecodeError, ValueError):
+                    params = {}
+    except DataError:
+        raise
+    except (OSError, ValueError, EOFError) as exc:
+        raise DataError(f"{path}: not a readable .npz file ({exc}); check the file or regenerate it") from None
+    return X, y, params
+
+
+def _read_csv(path: Path):
+    try:
+        with open(path, newline="") as handle:
+            rows = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read the .csv file ({exc})") from None
+    rows = [row for row in rows if row and any(cell.strip() for cell in row)]
+    if len(rows) < 2:
+        raise DataError(f"{path}: the .csv file needs a header row and at least one data row")
+    header, body = rows[0], rows[1:]
+    if len(header) < 2:
+        raise DataError(f"{path}: the header has {len(header)} column(s); need at least one feature and the label")
+    width = len(header)
+    values = np.empty((len(body), width), dtype=np.float64)
+    for r, row in enumerate(body, start=2):
+        if len(row) != width:
+            raise DataError(f"{path}, line {r}: {len(row)} columns, but the header has {width}")
+        for c, cell in enumerate(row):
+            try:
+                values[r - 2, c] = float(cell)
+            except ValueError:
+                raise DataError(f"{path}, line {r}, column {c + 1}: {cell!r} is not a number") from None
+    return values[:, :-1], values[:, -1], {}
+
+
+def _validate(path: Path, X, y) -> tuple[np.ndarray, np.ndarray]:
+    if not (np.issubdtype(np.asarray(X).dtype, np.number) and np.issubdtype(np.asarray(y).dtype, np.number)):
+        raise DataError(f"{path}: X and y must be numeric arrays")
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if X.ndim == 1:
+        X = X[:, None]
+    if X.ndim != 2:
+        raise DataError(f"{path}: X must be a 2-D array (n x d), got shape {X.shape}")
+    if y.ndim != 1 or y.shape[0] != X.shape[0]:
+        raise DataError(f"{path}: y must be 1-D with one label per row of X; X is {X.shape}, y is {y.shape}")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise DataError(f"{path}: the dataset is empty (X has shape {X.shape})")
+    bad = ~np.isfinite(X)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise DataError(
+            f"{path}: X contains NaN or inf ({int(bad.sum())} entries, first at row {row}, column {col}); "
+            "remove or impute those points"
+        )
+    if not np.isfinite(y).all():
+        raise DataError(f"{path}: y contains NaN or inf; every label must be -1 or +1 (or 0 or 1)")
+    labels = set(np.unique(y).tolist())
+    if labels <= {-1.0, 1.0}:
+        pass
+    elif labels <= {0.0, 1.0}:
+        y = np.where(y == 0.0, -1.0, 1.0)
+    else:
+        shown = ", ".join(repr(v) for v in sorted(labels)[:6])
+        raise DataError(f"{path}: labels must be -1/+1 (or 0/1); found {shown}; relabel the last column / y")
+    if len(np.unique(y)) < 2:
+        raise DataError(f"{path}: only one class present (all labels are {int(y[0]):+d}); need both classes")
+    return X, y
+
+
+def load_data(path: str | os.PathLike) -> LoadedData:
+    """Read and validate a dataset file.
+
+    Raises:
+        DataError: missing or unreadable file, wrong suffix, wrong shapes, NaN or inf,
+            labels outside {-1, +1} / {0, 1}, or a single class.
+    """
+    path = Path(path)
+    suffix = _suffix(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file; check the path (create one with `lingrok data`)")
+    if not path.is_file():
+        raise DataError(f"{path}: not a regular file")
+    X, y, params = _read_npz(path) if suffix == ".npz" else _read_csv(path)
+    X, y = _validate(path, X, y)
+    return LoadedData(X=X, y=y, path=str(path), params=params)
+
+
+def save_data(path: str | os.PathLike, X, y, params: dict | None = None) -> Path:
+    """Write a dataset atomically as ``.npz`` or ``.csv`` (chosen by the suffix).
+
+    Raises:
+        DataError: unsupported suffix or a folder that does not exist.
+    """
+    path = Path(path)
+    suffix = _suffix(path)
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise DataError(f"{path}: folder {folder} does not exist; create it first")
+    handle, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=suffix)
+    try:
+        with os.fdopen(handle, "wb" if suffix == ".npz" else "w", **({} if suffix == ".npz" else {"newline": ""})) as out:
+            if suffix == ".npz":
+                np.savez(out, X=X, y=y, params=np.array(json.dumps(params or {}, sort_keys=True)))
+            else:
+                writer = csv.writer(out)
+                writer.writerow([f"x{j}" for j in range(X.shape[1])] + ["y"])
+                for row, label in zip(X, y):
+                    writer.writerow([repr(float(v)) for v in row] + [int(label)])
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path

@@ -18,3 +18,125 @@ def scaled_error(num, ref, *, rtol, atol=0.0):
 
 # --- float64 arithmetic -------------------------------------------------------------------
 FLOAT64_EPS = float(np.finfo(np.float64).eps)  # 2.22e-16, unit roundoff times 2
+
+# --- numerics.measure / grokking / attacks / flow (measurement side) ----------------------
+MEASURE_SUM_RTOL = 100 * FLOAT64_EPS  # positive sum of <= ~50 terms, each a few ulps off: error <= (N + 4) eps
+ANGLE_RTOL = 16 * FLOAT64_EPS  # Kahan's 2 atan2(|u-v|, |u+v|) is accurate to a few ulps at every angle
+EXP_CONDITION_FACTOR = 4.0  # e^(-m) inherits the float64 margin's absolute error ~eps |m| as relative error
+SHARE_ROUNDOFF_FACTOR = 4.0  # net share error <= 4 N eps * (sum of |contributions|) / (|g_S| + |g_N|): cancellation bound
+FLOW_SOLVER_RTOL = 1e-7  # two solves at rtol 1e-10 agree to ~1e-8 after O(10) units of log time; 10x margin
+FLOW_EULER_SLACK = 1.05  # GD error <= (eta/2) int ||H grad L|| dtau (nonexpansive convex GD map); 5% for the trapezoid rule
+FLOW_ORDER_TOL = 0.05  # Euler is first order: err(eta) / err(eta/2) = 2 + O(eta); |ratio - 2| < 0.05 at eta <= 2e-3
+FLOW_QUAD_RTOL = 1e-8  # tau(w) by 30-digit quadrature vs flow at rtol 1e-10: the solver's global error dominates
+LATE_SLOPE_ATOL = 5e-3  # d||w||/dlog tau - ||w_hat||: relative non-SV weight ~ tau^(-1/2) (margin ratio 1.5), ~3e-3 at tau = 1e5
+FD_HESSIAN_RTOL = 1e-7  # central difference with h = 1e-5: truncation ~h^2 |L'''| ~ 1e-10, roundoff ~eps/h ~ 2e-11; 1e-7 leaves margin
+
+
+# --- theory.closed_form: eq. (10)-(11), bias dynamics --------------------------------------
+# Float64 eq. (11) vs a converged high-precision evaluation of the unsimplified formula, per unit
+# of the problem's condition number (|dev| (1 + g) + (|b0| + |b_inf|) d dev/d c0): ~450 eps.
+CF_RTOL_COND = 1e-13
+# Below ~1e-308 float64 has only subnormal (absolute) resolution; deviations smaller than this are
+# compared absolutely.
+CF_ATOL_SUBNORMAL = 1e-300
+# mpmath closed form at 50 digits vs the unsimplified formula at >= 100 digits: 5 guard digits lost
+# at most to the condition number (1 + g) with g <= 2e3.
+CF_MP_RTOL = 1e-45
+# scipy DOP853 at rtol 1e-13 over g <= 40: global error grows to ~1e-11 of the state scale.
+ODE_SCIPY_RTOL = 1e-10
+# mpmath odefun at 20 digits: its own tolerance is 10^-20; leave 3 digits for accumulation.
+ODE_MP_RTOL = 1e-17
+# Remainder of the late-time expansion: bound (8/9) tau^3 e^{-3g} holds exactly; the slack covers
+# float64 rounding of dev and C e^{-g}, each ~ eps relative.
+LATE_TIME_ROUNDING_RTOL = 1e-14
+
+
+# --- numerics.loss / numerics.datasets / numerics.engine (exact GD engine) ---------------------
+# Stable primitives log(1+e^-m) and sigma(-m) at an exactly representable margin: a handful of
+# correctly rounded operations (exp, log1p, +, /), each <= 1/2 ulp, plus NumPy's exp (<= 1 ulp).
+LOSS_PRIMITIVE_RTOL = 4 * FLOAT64_EPS
+# Loss/gradient from float inputs: the first-order rounding bound (margin error gamma_{d+1} sum|w x|
+# propagated through l' or sigma', plus summation error gamma_N) is rigorous up to second-order
+# terms; a factor 2 covers those.
+LOSS_BOUND_SAFETY = 2.0
+# Values below this are subnormal; compare absolutely there (one or two subnormal ulps).
+SUBNORMAL_ATOL = 4 * 2.0**-1074
+# The engine's own exp (Cody-Waite + degree-13 Taylor, scaled twice): measured < 0.86 ulp on
+# 2e5 samples; the budget is 1 ulp (half from the final rounding, the rest from r and the tail).
+KERNEL_EXP_ULPS = 1.0
+# sigma(-m) by the engine: exp (<= 1 ulp) then 1 + e and a division (1/2 ulp each) -> 2 ulp.
+KERNEL_SIGMOID_ULPS = 2.0
+# Planted SVs on w_true^T x = +-gamma/2: after polishing, the exact residual is at most half an ulp
+# of the adjusted coordinate (|x_j| <= box) times c = fl(1/sqrt d): c * box * 2^-52 is a bound.
+PLANTED_PLANE_ULPS_OF_BOX = 1.0
+# Uniformity checks of the samplers: sample means within this many standard errors.
+SAMPLER_SIGMAS = 5.0
+# naive (BLAS) vs exact engine at eta <= 1/L (GD map non-expansive): the accumulated difference is
+# bounded by the sum of both engines' per-step rounding bounds; a factor 2 covers the constants.
+NAIVE_VS_EXACT_SAFETY = 2.0
+
+
+# --- numerics.ddarith / highprec / stability_measure and theory.stability (edge of stability) ------
+DD_UNIT_ROUNDOFF = 2.0**-104  # double-double: 106-bit significand with accurate (IEEE-style) addition
+DD_REF_DPS = 60  # mpmath digits of the references: 28 digits beyond double-double's ~32
+# add/mul/div: proven bounds 3u, 5u, ~4u (Joldes, Muller, Popescu, ACM TOMS 2017); 8u leaves room.
+DD_OP_RTOL = 8 * DD_UNIT_ROUNDOFF
+# exp & co.: Cody-Waite reduction (3 ops), 11 Horner steps, 9 squarings of e^r - 1 (each a few u,
+# relative error carried through the squarings ~unchanged): about 20u; measured <= 0.2e-30.
+DD_FUNC_RTOL = 1e-30
+# Non-expansive GD (eta lambda_max(H(0)) < 2): each step adds <= ~(N + d + 2) eps (||theta|| +
+# eta sum_i ||z_i||) (dot product d + 1 terms, gradient sum of N terms |c_i z_i| <= ||z_i||, update);
+# errors are not amplified, so after t steps the difference is <= C t times that, C of order 1
+# (measured worst case over 300 random problems: 0.05 of the bound).
+F64_GD_ROUNDING_FACTOR = 1.0
+DD_GD_ROUNDING_FACTOR = 8.0  # same bound with the double-double unit roundoff; dd ops are <= 5u each
+# Linearisation started on the asymptote (margins ~ log 1000): the Jacobian multiplier of the top
+# direction is |1 - 2 t_EoS / t| = 1 +- 2r, i.e. 10% per step at r = 0.05, while the logistic and
+# O(1/t) corrections shift the crossing by ~e^-6.7 ~ 1e-3 (measured peak at 0.997 t_EoS).
+EOS_LINEAR_R = 0.05
+# Free-running GD from w = 0: the period-2 cycle ends at 0.55-1.03 of the logistic-corrected t_EoS
+# on eleven planted 2-D sets tried (N = 20-200, gamma = 0.01-0.1, eta = 0.01-0.05; 0.68-0.96 on the
+# three in the test), earlier than the linearisation says because the cycle pushes w ahead of the
+# smooth path; r = 0.5 brackets that range.
+EOS_FREE_R = 0.5
+# The alternating part of the 2-cycle vs the top eigenvector of M: measured |cos| > 0.999; the
+# logistic and population corrections to M are a few percent of its entries.
+EOS_DIRECTION_COS = 0.99
+
+
+# --- theory.geometry: eq. (7), eq. (9), Assumptions 3.1-3.3, Theorem 4.3 ----------------------
+# Contract of the QP solvers: every KKT residual (dimensionless, constraint values are 1 on the margin).
+GEO_KKT_TOL = 1e-10
+# Solver vs brute force over candidate active sets: both solve small well-conditioned linear
+# systems exactly (data kept >= 0.1 from the separating hyperplane, so ||w|| <= ~100).
+GEO_BRUTE_RTOL = 1e-9
+# Solver vs scipy SLSQP on the dual: SLSQP stops at ftol 1e-15 on an objective of size ||w||^2,
+# which leaves w accurate to ~sqrt(ftol) relative in the worst (flat) directions.
+GEO_SLSQP_RTOL = 1e-6
+# Planted data: support points are rounded to float64 (~eps R), so their margin values are
+# 1 +- (2/gamma) eps R ~ 1e-12 for gamma = 1e-3; the active-set conditioning amplifies this by <= ~100.
+GEO_PLANTED_RTOL = 1e-9
+
+
+# --- theory.residual: theta_tilde of Theorem 4.2 (augmented), A_S^+-, delta -------------------
+# Contract of the Newton solver: relative stationarity at the extended-precision minimiser.
+RES_STATIONARITY_TOL = 1e-10
+# theta_tilde(eta) - theta_tilde(1) = log(eta) theta_hat: each minimiser is accurate to
+# ~ stationarity * ||theta_hat|| / lambda_min(H); lambda_min ~ gamma^2 ||theta_hat||^2 / 4 >= ~1 here.
+RES_ETA_SHIFT_RTOL = 1e-9
+# Identities b_tilde - b_inf = -artanh(b_hat / ||theta_hat||^2), 2 sqrt(A+ A-) = sqrt(||theta_hat||^4 - b_hat^2)/eta:
+# both sides are built from quantities accurate to ~1e-12 relative.
+RES_IDENTITY_RTOL = 1e-9
+# Newton vs scipy BFGS (gtol 1e-12 ||theta_hat||) on a small well-conditioned case.
+RES_BFGS_RTOL = 1e-6
+
+# --- symbolic derivations (theory/derivation*.py, checks/test_derivations.py) ------------------
+# Lambdified eq. (11) against scipy's DOP853 at rtol 1e-12 over t/t0 <= 1e3: the ODE's global
+# error is ~1e-11; 100x margin.
+CLOSED_FORM_VS_IVP_RTOL = 1e-9
+# b(t) passes through 0 when b0 and b_inf have opposite signs: an absolute floor at the same size.
+CLOSED_FORM_VS_IVP_ATOL = 1e-9
+# Float64 evaluation of a handful of exp/log/expm1 against the 50-digit symbolic eq. (11):
+# a few hundred ulps.
+CLOSED_FORM_VS_MPMATH_RTOL = 1e-13
+CLOSED_FORM_VS_MPMATH_ATOL = 1e-14

@@ -140,3 +140,9 @@ CLOSED_FORM_VS_IVP_ATOL = 1e-9
 # a few hundred ulps.
 CLOSED_FORM_VS_MPMATH_RTOL = 1e-13
 CLOSED_FORM_VS_MPMATH_ATOL = 1e-14
+
+
+# --- theory.grokking_time: Theorem 4.6, Q(offset), exact first-hit time ---------------------
+# Grid points closer than this (relative) to a crossing s_i = -q_i/p_i are skipped in brute-force
+# comparisons: there float rounding of p_i s + q_i decides the sign, not the sweep's convention.
+GT_BREAKPOINT_GUARD = 1e-9

@@ -1,0 +1,444 @@
+"""Edge of stability: theory.stability against numerics.stability_measure.
+
+Claims checked:
+
+* sigma'(0) = 1/4: eta lambda_max(H(0)) from theory equals a finite-difference Hessian, and bounds
+  the sharpness everywhere (sigma' <= 1/4).
+* Late time, eta H(theta_hat log t + theta_tilde) = M / t, M = sum_s alpha_s z_s z_s^T: the sympy
+  derivation verifies (and a corrupted one does not), and a numeric instance agrees.
+* Linearisation: started on the asymptote with a tiny bias kick, the period-2 amplitude grows
+  before t_EoS = lambda_max(M)/2 and decays after (threshold test at (1 -+ r) t_EoS), and the
+  exact (double-double) map amplifies one-ulp errors exactly until t_EoS.
+* Free-running GD from w = 0 on planted 2-D data: the period-2 oscillation ends *before* the
+  linearised prediction -- between (1 - r) and (1 + r) times t_EoS corrected for the logistic
+  curvature, and well before the exponential-tail t_EoS -- and it oscillates along M's top
+  eigenvector (the decision boundary).
+* Stable early: eta lambda_max(H(0)) < 2 gives no sustained oscillation.
+"""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import assume, example, given, target
+from hypothesis import strategies as st
+
+from checks.tolerances import (
+    EOS_DIRECTION_COS,
+    EOS_FREE_R,
+    EOS_LINEAR_R,
+    FD_HESSIAN_RTOL,
+    scaled_error,
+)
+from numerics.highprec import GDState
+from numerics.stability_measure import (
+    TripleSample,
+    detect_period2,
+    log_spaced_times,
+    rounding_amplification,
+    sample_triples,
+)
+from theory.derivation import eq
+from theory.stability import (
+    asymptotic_sharpness,
+    augmented_features,
+    late_time_hessian_derivation,
+    late_time_stability,
+    logistic_hessian,
+    sharpness,
+    sharpness_at_init,
+)
+
+U = np.array([1.0, 1.0]) / np.sqrt(2)  # w_true of the paper at d = 2
+V = np.array([-1.0, 1.0]) / np.sqrt(2)  # along the decision boundary
+
+
+# --- test problems: data builder, prediction, simulation ------------------------------------------
+
+
+def planted_2d(gamma, k, n_pop, seed=0):
+    """k support vectors per class on y w_true^T x = gamma/2, evenly spread along the boundary
+    (s in [-6, 6], the negative class shifted by 1/2), plus n_pop population points per class
+    at 0.5 + gamma/2 <= y w_true^T x <= 4. Returns X, y, SV indices, theta_hat = (2/gamma) (w_true, 0)."""
+    rng = np.random.default_rng(seed)
+    X = [gamma / 2 * U + s * V for s in np.linspace(-6.0, 6.0, k)]
+    X += [-gamma / 2 * U + s * V for s in np.linspace(-5.5, 6.5, k)]
+    y = [1.0] * k + [-1.0] * k
+    for cls in (1.0, -1.0):
+        for c, s in zip(rng.uniform(gamma / 2 + 0.5, 4.0, n_pop), rng.uniform(-5.0, 5.0, n_pop)):
+            X.append(cls * c * U + s * V)
+            y.append(cls)
+    return np.array(X), np.array(y), np.arange(2 * k), np.r_[2 / gamma * U, 0.0]
+
+
+def implied_alphas(Z_sv, theta_hat):
+    """alpha_s = exp(-z_s^T c) with sum_s alpha_s z_s = theta_hat (Soudry et al. Thm 4, eq. (8)).
+
+    The stationarity condition of the strictly convex F(c) = sum_s exp(-z_s^T c) + theta_hat^T c,
+    solved by damped Newton; c = theta_tilde - theta_hat log(eta) is the GD offset.
+    """
+    c = np.zeros(Z_sv.shape[1])
+
+    def F(v):
+        return np.exp(-Z_sv @ v).sum() + theta_hat @ v
+
+    def grad(v):
+        return theta_hat - np.exp(-Z_sv @ v) @ Z_sv
+
+    def acceptable(v, g, decrease):
+        # near the solution F stops resolving progress: a step that shrinks the gradient is accepted too
+        Fv = F(v)
+        return np.isfinite(Fv) and (np.linalg.norm(grad(v)) < np.linalg.norm(g) or Fv <= F(c) + decrease)
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(100):
+            g = grad(c)
+            if np.linalg.norm(g) < 1e-12 * np.linalg.norm(theta_hat):
+                break
+            e = np.exp(-Z_sv @ c)
+            step = np.linalg.solve((Z_sv * e[:, None]).T @ Z_sv, -g)
+            lam = 1.0
+            while not acceptable(c + lam * step, g, 1e-4 * lam * (g @ step)) and lam > 1e-12:
+                lam /= 2
+            c = c + lam * step
+    alphas = np.exp(-Z_sv @ c)
+    # floor: z^T c has absolute rounding ~eps ||z|| ||c||, ||c|| ~ ||theta_hat|| |log eta|: 1e-8 relative
+    # at gamma = 1e-3; 1e-6 moves t_EoS by ~1e-6 relative
+    assert np.linalg.norm(alphas @ Z_sv - theta_hat) < 1e-6 * np.linalg.norm(theta_hat)
+    return alphas
+
+
+#: planted 2-D problems at the edge of stability: (gamma, eta, k SVs per class, population per class)
+EOS_PROBLEMS = {
+    "gamma0.1-eta0.03": (0.1, 0.03, 15, 5),
+    "gamma0.05-eta0.05": (0.05, 0.05, 10, 5),
+    "gamma0.03-eta0.03": (0.03, 0.03, 15, 5),
+}
+
+
+def _eos_problem(name):
+    gamma, eta, k, n_pop = EOS_PROBLEMS[name]
+    X, y, sv, theta_hat = planted_2d(gamma, k, n_pop)
+    Z = augmented_features(X, y)
+    assert np.all(Z @ theta_hat >= 1 - 1e-9)  # theta_hat separates with the planted margin
+    return X, y, eta, late_time_stability(implied_alphas(Z[sv], theta_hat), Z[sv], eta=eta)
+
+
+def _finite_difference_hessian(X, y, theta, h=1e-5):
+    Z = augmented_features(X, y)
+
+    def grad(th):
+        m = Z @ th
+        return -(Z * (np.exp(-np.logaddexp(0.0, m)))[:, None]).sum(axis=0)  # l'(m) = -sigma(-m)
+
+    p = theta.size
+    H = np.empty((p, p))
+    for j in range(p):
+        e = np.zeros(p)
+        e[j] = h
+        H[:, j] = (grad(theta + e) - grad(theta - e)) / (2 * h)
+    return (H + H.T) / 2
+
+
+# --- theory: sharpness -------------------------------------------------------------------------
+
+coords = st.floats(-5, 5, allow_nan=False)
+
+
+@st.composite
+def datasets(draw):
+    n = draw(st.integers(2, 10))
+    d = draw(st.integers(1, 3))
+    X = np.array(draw(st.lists(st.lists(coords, min_size=d, max_size=d), min_size=n, max_size=n)))
+    y = np.array(draw(st.lists(st.sampled_from([-1.0, 1.0]), min_size=n, max_size=n)))
+    return X, y
+
+
+@given(datasets(), st.lists(st.floats(-3, 3), min_size=4, max_size=4))
+@example((np.array([[1.0], [-1.0]]), np.array([1.0, -1.0])), [0.0] * 4)
+def test_logistic_hessian_matches_finite_differences(data, theta_entries):
+    X, y = data
+    theta = np.array(theta_entries[: X.shape[1] + 1])
+    H = logistic_hessian(theta, X, y)
+    H_fd = _finite_difference_hessian(X, y, theta)
+    scale = max(1.0, float(np.abs(H).max()))
+    err = scaled_error(H_fd / scale, H / scale, rtol=0.0, atol=FD_HESSIAN_RTOL)
+    target(err, label="finite-difference Hessian error / tolerance")
+    assert err <= 1.0
+
+
+@given(datasets(), st.lists(st.floats(-30, 30), min_size=4, max_size=4), st.floats(1e-3, 10))
+def test_sharpness_at_init_bounds_sharpness_everywhere(data, theta_entries, eta):
+    """sigma' <= 1/4 = sigma'(0): eta lambda_max(H(theta)) <= eta lambda_max(H(0)) for every theta."""
+    X, y = data
+    theta = np.array(theta_entries[: X.shape[1] + 1])
+    init = sharpness_at_init(X, y, eta=eta)
+    assert eta * sharpness(theta, X, y) <= init.eta_lambda * (1 + 1e-12)
+    assert init.eta_lambda == pytest.approx(eta * sharpness(np.zeros_like(theta), X, y), rel=1e-12)
+    assert init.unstable == (init.eta_lambda > 2)
+    mean = sharpness_at_init(X, y, eta=eta, reduction="mean")
+    assert mean.lambda_max == pytest.approx(init.lambda_max / X.shape[0], rel=1e-12)
+
+
+def test_paper_scale_sharpness_at_init_is_far_above_two():
+    """2000 points uniform in [-5, 5]^2, eta = 1e-2, summed loss: eta lambda_max(H(0)) ~ 40-60 (issue)."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-5, 5, size=(2000, 2))
+    y = np.where(X @ U >= 0, 1.0, -1.0)
+    s = sharpness_at_init(X, y, eta=1e-2)
+    m = sharpness_at_init(X, y, eta=1e-2, reduction="mean")
+    assert 40 < s.eta_lambda < 60 and s.unstable
+    assert m.eta_lambda == pytest.approx(s.eta_lambda / 2000) and not m.unstable
+
+
+# --- theory: late-time linearisation -------------------------------------------------------------
+
+
+def test_derivation_of_late_time_hessian_verifies():
+    report = late_time_hessian_derivation().verify()
+    assert report.passed, report.summary()
+
+
+def test_corrupted_derivation_fails():
+    """The checks can fail: doubling the right-hand side of eta H = M / t is caught."""
+    d = late_time_hessian_derivation()
+    bad_step = dataclasses.replace(d.steps[3], expr=eq(d.steps[3].expr.lhs, 2 * d.steps[3].expr.rhs))
+    steps = d.steps[:3] + (bad_step,) + d.steps[4:]
+    bad = dataclasses.replace(d, id="eos-corrupted", steps=steps, result=bad_step.expr)
+    report = bad.verify()
+    assert not report.passed and [s.index for s in report.failures] == [4]
+
+
+@given(st.integers(0, 2**32 - 1), st.floats(1e2, 1e8), st.floats(1e-3, 10.0))
+def test_exponential_loss_hessian_on_the_asymptote_is_M_over_eta_t(seed, t, eta):
+    """Numeric instance: 3 support vectors in R^3, theta_hat = Z^-1 1, theta_tilde = Z^-1 log(eta / alpha)."""
+    rng = np.random.default_rng(seed)
+    Z = rng.uniform(-2, 2, size=(3, 3))
+    assume(abs(np.linalg.det(Z)) > 0.1)
+    alphas = rng.uniform(0.1, 10.0, size=3)
+    theta = np.linalg.solve(Z, np.ones(3)) * np.log(t) + np.linalg.solve(Z, np.log(eta / alphas))
+    q = np.exp(-Z @ theta)
+    H = (Z * q[:, None]).T @ Z  # Hessian of sum_s exp(-z_s^T theta)
+    M = (Z * alphas[:, None]).T @ Z
+    err = scaled_error(eta * t * H, M, rtol=1e-10, atol=1e-10 * np.abs(M).max())
+    target(err)
+    assert err <= 1.0
+
+
+def test_one_dimensional_late_time_stability_is_analytic():
+    """x = +-a: alpha = 1/(2a^2) each, M = diag(1, 1/a^2): t_EoS = 1/(2 a^2), unstable direction = b."""
+    a = 0.03
+    Z = np.array([[a, 1.0], [a, -1.0]])
+    r = late_time_stability([1 / (2 * a * a)] * 2, Z, eta=50.0)
+    assert r.t_eos == pytest.approx(1 / (2 * a * a), rel=1e-12)
+    assert r.t_monotone == pytest.approx(2 * r.t_eos)
+    np.testing.assert_allclose(r.theta_hat, [1 / a, 0.0], atol=1e-9)
+    assert r.bias_fraction == pytest.approx(1.0) and r.boundary_fraction == 0.0
+    assert r.normal_fraction + r.boundary_fraction + r.bias_fraction == pytest.approx(1.0)
+    # logistic crossing: (1/t) (1/a^2) / (1 + q)^2 = 2 with q = alpha / (eta t)
+    t = r.t_eos_logistic
+    q = 1 / (2 * a * a) / (50.0 * t)
+    assert t * (1 + q) ** 2 == pytest.approx(r.t_eos, rel=1e-9)
+    assert float(asymptotic_sharpness(r.t_eos, [1 / (2 * a * a)] * 2, Z, eta=50.0, loss="exponential")) == (
+        pytest.approx(2.0, rel=1e-12))
+    assert float(asymptotic_sharpness(t, [1 / (2 * a * a)] * 2, Z, eta=50.0)) == pytest.approx(2.0, rel=1e-9)
+
+
+@pytest.mark.parametrize("eta", [1e-2, 1.0, 1e6])
+def test_logistic_crossing_is_earlier_and_tends_to_the_exponential_one(eta):
+    X, y, sv, theta_hat = planted_2d(0.1, 6, 0)
+    Z = augmented_features(X, y)[sv]
+    r = late_time_stability(implied_alphas(Z, theta_hat), Z, eta=eta)
+    assert 0.0 <= r.t_eos_logistic <= r.t_eos
+    if eta == 1e6:  # q = alpha / (eta t) -> 0: the logistic factor disappears
+        assert r.t_eos_logistic == pytest.approx(r.t_eos, rel=1e-3)
+    if eta == 1e-2:  # eta / 4 * lambda_max(sum z z^T) < 2: the logistic sharpness never reaches 2
+        assert r.t_eos_logistic == 0.0
+
+
+# --- simulation: the linearisation, started on the asymptote -----------------------------------------
+
+
+def _on_asymptote(a=0.03, eta=1000.0, start_fraction=0.8, kick=1e-12):
+    """x = +-a; start at theta_hat log t0 + theta_tilde with b kicked by `kick`; t0 = 0.8 t_EoS.
+
+    eta = 1000 puts the support-vector margins at log(eta t / alpha) ~ 6.7, so the logistic
+    curvature is within e^-6.7 ~ 1e-3 of the exponential one."""
+    X = np.array([[a], [-a]])
+    y = np.array([1.0, -1.0])
+    Z = augmented_features(X, y)
+    alphas = np.linalg.solve(Z @ Z.T, np.ones(2))
+    lt = late_time_stability(alphas, Z, eta=eta)
+    t0 = int(start_fraction * lt.t_eos)
+    theta0 = lt.theta_hat * np.log(t0) + np.linalg.solve(Z, np.log(eta / alphas))
+    return X, y, eta, lt, t0, GDState.from_float(theta0[:1], theta0[1] + kick)
+
+
+def _amplitude_at(X, y, eta, start, t0, times):
+    s = sample_triples(X, y, eta=eta, times=np.asarray(times) - t0, precision="dd", start=start)
+    return detect_period2(TripleSample(s.t + t0, s.w, s.b, s.precision, s.eta, s.reduction),
+                          min_amplitude=1e-300).b_amplitude
+
+
+def test_period2_amplitude_grows_before_and_decays_after_t_eos():
+    X, y, eta, lt, t0, start = _on_asymptote()
+    T = lt.t_eos
+    r = EOS_LINEAR_R
+    early, late = int((1 - r) * T), int((1 + r) * T)
+    amp = _amplitude_at(X, y, eta, start, t0, [early, early + 3, late, late + 3])
+    assert np.all(amp > 0)  # alternating throughout: eigenvalue 1 - M/t < 0 until 2 t_EoS
+    assert amp[1] > amp[0]  # growing at (1 - r) t_EoS
+    assert amp[3] < amp[2]  # decaying at (1 + r) t_EoS
+    times = np.arange(t0, int(1.4 * T), 2)
+    peak = times[np.argmax(_amplitude_at(X, y, eta, start, t0, times))]
+    assert abs(peak / T - 1) < r
+
+
+def test_exact_map_amplifies_one_ulp_exactly_until_t_eos():
+    X, y, eta, lt, t0, start = _on_asymptote(kick=0.0)
+    T = lt.t_eos
+    cp = np.unique(np.r_[np.linspace(1, 0.15 * T, 6), np.linspace(0.25 * T, 0.75 * T, 6)].astype(int))
+    r = rounding_amplification(X, y, eta=eta, checkpoints=cp, start=start)  # steps from t0 = 0.8 T
+    t_abs = r.t + t0
+    before = t_abs[1:] <= (1 - EOS_LINEAR_R) * T
+    after = t_abs[:-1] >= (1 + EOS_LINEAR_R) * T
+    assert before.any() and after.any()
+    assert np.all(r.amplified[before]) and not np.any(r.amplified[after])
+    assert r.window[0] == r.t[0] and abs((r.window[1] + t0) / T - 1) < 0.1 + EOS_LINEAR_R
+
+
+# --- simulation: free-running GD from w = 0 ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(EOS_PROBLEMS))
+def test_oscillation_ends_near_the_logistic_edge_of_stability(name):
+    X, y, eta, lt = _eos_problem(name)
+    assert sharpness_at_init(X, y, eta=eta).unstable and lt.t_eos_logistic > 0
+    T = lt.t_eos_logistic
+    expected = {int((1 - EOS_FREE_R) * T): True, int((1 + EOS_FREE_R) * T): False, int(lt.t_eos): False}
+    times = sorted(expected)
+    osc = detect_period2(sample_triples(X, y, eta=eta, times=times))
+    assert osc.oscillating.tolist() == [expected[t] for t in times]
+    assert osc.end_bracket[0] < T and osc.end_bracket[1] < lt.t_eos  # the end comes before both predictions
+
+
+@pytest.mark.parametrize("name", sorted(EOS_PROBLEMS))
+def test_oscillation_is_along_the_top_eigenvector_of_M(name):
+    X, y, eta, lt = _eos_problem(name)
+    s = sample_triples(X, y, eta=eta, times=[int((1 - EOS_FREE_R) * lt.t_eos_logistic)])
+    v = np.concatenate([s.w[0], s.b[0][:, None]], axis=1)
+    alternating_part = v[0] - 2 * v[1] + v[2]
+    cos = abs(alternating_part @ lt.top_direction) / np.linalg.norm(alternating_part)
+    assert cos > EOS_DIRECTION_COS
+    assert lt.boundary_fraction > 0.9  # planted SVs spread along the boundary: it is the soft direction
+
+
+def test_stable_step_size_gives_no_sustained_oscillation():
+    X, y, sv, theta_hat = planted_2d(0.1, 15, 5)
+    eta = 0.003  # eta lambda_max(H(0)) ~ 0.37 < 2
+    assert not sharpness_at_init(X, y, eta=eta).unstable
+    osc = detect_period2(sample_triples(X, y, eta=eta, times=log_spaced_times(30, 10_000, 30)))
+    assert osc.end == -1
+
+
+# --- measurement primitives ---------------------------------------------------------------------------
+
+
+def test_detect_period2_on_synthetic_sequences():
+    t = np.array([10, 20, 30])
+    drift = 0.1 * np.array([t, t + 1, t + 2]).T  # linear drift (slower than the alternation), no alternation
+    alt = 0.25 * (-1.0) ** np.array([t, t + 1, t + 2]).T
+    w = np.stack([drift, drift + np.array([1.0, 1.0, 0.0])[:, None] * alt], axis=2)  # (K, 3, 2)
+    b = drift * 0 + np.array([1.0, 0.0, 0.0])[:, None] * alt
+    osc = detect_period2(TripleSample(t, w, b, "float64", 0.1, "sum"), min_amplitude=1e-3)
+    np.testing.assert_array_equal(osc.alternating[:, 0], False)
+    np.testing.assert_array_equal(osc.alternating[:, 1], [True, True, False])
+    np.testing.assert_allclose(osc.amplitude[:2, 1], 0.25)  # the drift cancels exactly
+    np.testing.assert_allclose(osc.b_amplitude, [0.25, 0.0, 0.0])
+    assert osc.end == 20 and osc.end_bracket == (20, 30)
+    with pytest.raises(ValueError, match="`min_amplitude` must be positive"):
+        detect_period2(TripleSample(t, w, b, "float64", 0.1, "sum"), min_amplitude=0.0)
+
+
+def test_log_spaced_times_and_validation():
+    times = log_spaced_times(1, 1000, 10)
+    assert times[0] == 1 and times[-1] == 1000 and np.all(np.diff(times) > 0)
+    with pytest.raises(ValueError, match="need 1 <= `t_min`"):
+        log_spaced_times(0, 10, 5)
+    X, y, _, _ = planted_2d(0.1, 3, 0)
+    with pytest.raises(ValueError, match="at least two step counts, all >= 1"):
+        rounding_amplification(X, y, eta=0.1, checkpoints=[0, 5])
+    with pytest.raises(ValueError, match="`times` must be"):
+        sample_triples(X, y, eta=0.1, times=[5, 5])
+    with pytest.raises(ValueError, match="`alphas` must be positive"):
+        late_time_stability([1.0, -1.0], [[1.0, 1.0], [1.0, -1.0]], eta=1.0)
+    with pytest.raises(ValueError, match="`eta` must be positive"):
+        sharpness_at_init(X, y, eta=0.0)
+
+
+def test_float64_twin_and_reference_distances():
+    """On a stable run float64 stays within rounding of the reference and nothing is amplified above the floor."""
+    X, y, _, _ = planted_2d(0.1, 3, 2)
+    r = rounding_amplification(X, y, eta=0.003, checkpoints=[1, 10, 100, 1000], twin_precision="float64")
+    assert np.all(r.dist_reference < 1e-12)
+    assert not np.any(r.amplified) and r.window == (-1, -1)
+
+
+def test_symbolic_stability_interval_for_one_direction():
+    """|1 - mu/t| <= 1 exactly for t >= mu/2 (mu > 0): the interval the derivation's sign steps establish."""
+    t, mu = sp.symbols("t mu", positive=True)
+    sol = sp.solve_univariate_inequality(sp.Abs(1 - mu / t) <= 1, t, relational=False)
+    assert sol == sp.Interval(mu / 2, sp.oo)
+
+
+# --- slow: the paper's planted data sets (numerics.datasets) --------------------------------------
+
+
+def _planted_spec_problem(spec, eta):
+    from numerics.datasets import planted_dataset
+
+    ds = planted_dataset(spec)
+    X, y = np.array(ds.X), np.array(ds.y)
+    Z = augmented_features(X, y)
+    theta_hat = np.r_[2 / spec.gamma * ds.w_true, 0.0]  # planted: b_hat = 0, w_hat = (2/gamma) w_true
+    assert np.min(Z @ theta_hat) > 1 - 1e-9
+    sv = ds.sv_index
+    return X, y, late_time_stability(implied_alphas(Z[sv], theta_hat), Z[sv], eta=eta)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n, k, gamma, eta", [(30, 20, 1e-2, 0.02), (100, 35, 1e-2, 0.01)])
+def test_oscillation_end_on_planted_datasets(n, k, gamma, eta):
+    from numerics.datasets import PlantedSpec
+
+    spec = PlantedSpec(d=2, n_pos=n, n_neg=n, k_pos=k, k_neg=k, gamma=gamma, seed=0)
+    X, y, lt = _planted_spec_problem(spec, eta)
+    T = lt.t_eos_logistic
+    times = [int((1 - EOS_FREE_R) * T), int((1 + EOS_FREE_R) * T)]
+    osc = detect_period2(sample_triples(X, y, eta=eta, times=times))
+    assert osc.oscillating.tolist() == [True, False]
+
+
+@pytest.mark.slow
+def test_paper_run_lies_inside_the_predicted_edge_of_stability_window():
+    """Paper d = 2 (D(1000,1000), S(350,350), gamma = 1e-3, eta = 1e-2, sum): eta lambda_0 ~ 58 and
+    t_EoS (logistic) ~ 3.3e7 > 1e7 = the paper's T: GD never leaves the period-2 regime in the paper's run."""
+    from numerics.datasets import paper_2d_spec
+
+    X, y, lt = _planted_spec_problem(paper_2d_spec(), 1e-2)
+    assert sharpness_at_init(X, y, eta=1e-2).eta_lambda > 2
+    assert (1 - EOS_FREE_R) * lt.t_eos_logistic > 1e7
+    assert lt.boundary_fraction > 0.99  # the oscillation runs along the decision boundary
+
+
+def test_t_eos_from_theory_residual_alphas_matches():
+    """theory.residual (SVM + Newton in extended precision) and this file's Newton give one t_EoS."""
+    from theory.residual import residual_limit
+
+    X, y, eta, lt = _eos_problem("gamma0.1-eta0.03")
+    res = residual_limit(X, y, eta)
+    Z = augmented_features(X, y)
+    other = late_time_stability(res.alphas[res.support], Z[res.support], eta=eta)
+    assert other.t_eos == pytest.approx(lt.t_eos, rel=1e-6)
+    assert other.t_eos_logistic == pytest.approx(lt.t_eos_logistic, rel=1e-6)

@@ -7,6 +7,8 @@ User errors print one message to stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import sys
 
 from lingrok.errors import AssumptionViolation, UsageError
@@ -107,28 +109,29 @@ def _add_data(sub) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON summary")
 
 
+# Commands whose module defines both ``add_parser(subparsers)`` and ``run(args)``; such a
+# module keeps its top-level imports light (heavy ones inside ``run``) so `--help` stays fast.
+SELF_PARSING = ("verify", "stability", "reproduce", "sweep", "docs")
+# Commands whose parser is defined above; their module defines ``run(args)``.
+PARSED_HERE = {"predict": _add_predict, "simulate": _add_simulate, "data": _add_data}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lingrok",
         description="Verify 'Grokking in Linear Models for Logistic Regression' (arXiv:2602.08302).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_predict(sub)
-    _add_simulate(sub)
-    _add_data(sub)
+    for name in SELF_PARSING:
+        if importlib.util.find_spec(f"lingrok.{name}_cmd") is not None:
+            importlib.import_module(f"lingrok.{name}_cmd").add_parser(sub)
+    for add in PARSED_HERE.values():
+        add(sub)
     return parser
 
 
 def _dispatch(args) -> int:
-    if args.command == "predict":
-        from lingrok.predict_cmd import run
-    elif args.command == "simulate":
-        from lingrok.simulate_cmd import run
-    elif args.command == "data":
-        from lingrok.data_cmd import run
-    else:  # pragma: no cover - argparse rejects unknown commands
-        raise UsageError(f"unknown command {args.command!r}")
-    return run(args)
+    return importlib.import_module(f"lingrok.{args.command}_cmd").run(args)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,317 @@
+"""Eq. (7), eq. (9), Assumptions 3.1-3.3 and Theorem 4.3 of arXiv:2602.08302.
+
+The Goldfarb-Idnani solvers of theory.geometry are checked against (i) brute force over all
+candidate active sets (exact, small data), (ii) scipy SLSQP on the dual, (iii) planted data
+whose answer is known analytically, and by their own KKT certificates.
+"""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import assume, example, given, target
+from hypothesis import strategies as st
+from scipy.optimize import minimize
+
+from checks.tolerances import (
+    GEO_BRUTE_RTOL,
+    GEO_KKT_TOL,
+    GEO_PLANTED_RTOL,
+    GEO_SLSQP_RTOL,
+    scaled_error,
+)
+from theory.geometry import (
+    NotSeparableError,
+    augmented_max_margin,
+    check_separable,
+    paper_assumptions,
+    svm_with_bias,
+)
+
+# --------------------------------------------------------------------------- data builders
+
+
+def separable_data(seed, n, d, *, grid=False, gap=0.1, offset=0.3):
+    """Random data labelled by a random hyperplane, points within ``gap`` of it removed.
+
+    ``grid=True`` puts coordinates on a small integer grid: duplicates, collinear points and
+    exact ties in the margin (the degenerate case).
+    """
+    rng = np.random.default_rng(seed)
+    X = rng.integers(-3, 4, size=(n, d)).astype(float) if grid else rng.normal(size=(n, d)) * 2
+    a = rng.normal(size=d)
+    a /= np.linalg.norm(a)
+    score = X @ a + offset
+    keep = np.abs(score) >= gap
+    return X[keep], np.where(score[keep] > 0, 1.0, -1.0)
+
+
+def planted_dataset(seed, d, n_pop, k_plus, k_minus, gamma, *, gap=0.01, box=5.0):
+    """Population uniform in [-box, box]^d with |w^T x| >= gamma/2 + gap; k+- support vectors
+    exactly on w^T x = +-gamma/2, placed in symmetric pairs +-v (v orthogonal to w).
+
+    Known answer of eq. (7) and (9): w_hat = (2/gamma) w, b_hat = 0. KKT certificate: alpha =
+    A / k+- on the class-+- support vectors with A = 2 / gamma^2; the +-v cancel pairwise, so
+    sum alpha y = A - A = 0 and sum alpha y x = A gamma w = (2/gamma) w; population points have
+    margin (2/gamma)|w^T x| >= 1 + 2 gap / gamma > 1.
+    Returns X, y, w_true, indices of the planted support vectors.
+    """
+    assert k_plus % 2 == 0 and k_minus % 2 == 0
+    rng = np.random.default_rng(seed)
+    w = rng.normal(size=d)
+    w /= np.linalg.norm(w)
+    P = np.eye(d) - np.outer(w, w)
+    pop = rng.uniform(-box, box, size=(4 * n_pop + 100, d))
+    m = pop @ w
+    pop = pop[np.abs(m) >= gamma / 2 + gap][:n_pop]
+    assert pop.shape[0] == n_pop
+    ys = [np.sign(pop @ w)]
+    sv = []
+    for c, k in ((1.0, k_plus), (-1.0, k_minus)):
+        v = rng.uniform(-box, box, size=(k // 2, d)) @ P
+        for vv in (v, -v):
+            sv.append(c * gamma / 2 * w + vv)
+            ys.append(np.full(k // 2, c))
+    X = np.vstack([pop, *sv])
+    return X, np.concatenate(ys), w, np.arange(n_pop, X.shape[0])
+
+
+# --------------------------------------------------------------------------- independent solvers
+
+
+def brute_force_eq7(X, y):
+    """Min-norm feasible solution among all equality-constrained subproblems on <= d+1 constraints."""
+    n, d = X.shape
+    Z = y[:, None] * np.hstack([X, np.ones((n, 1))])
+    best = None
+    for k in range(1, d + 2):
+        for S in itertools.combinations(range(n), k):
+            ZS = Z[list(S)]
+            if np.linalg.matrix_rank(ZS) < k:
+                continue
+            theta = ZS.T @ np.linalg.solve(ZS @ ZS.T, np.ones(k))
+            if np.all(Z @ theta >= 1 - 1e-12) and (best is None or theta @ theta < best @ best):
+                best = theta
+    return best[:d], best[d]
+
+
+def brute_force_eq9(X, y):
+    """Same for eq. (9): KKT system of min ||w||^2 s.t. y_i (w^T x_i + b) = 1 on subsets S."""
+    n, d = X.shape
+    best = None
+    for k in range(2, d + 2):
+        for S in itertools.combinations(range(n), k):
+            S = list(S)
+            if len(set(y[S])) < 2:
+                continue
+            A = y[S, None] * np.hstack([X[S], np.ones((k, 1))])  # rows y_i (x_i, 1)
+            # unknowns (w, b, lam): w - sum lam y x = 0, sum lam y = 0, A (w, b) = 1
+            K = np.zeros((d + 1 + k, d + 1 + k))
+            K[:d, :d] = np.eye(d)
+            K[: d + 1, d + 1 :] = -A.T
+            K[d + 1 :, : d + 1] = A
+            rhs = np.concatenate([np.zeros(d + 1), np.ones(k)])
+            if np.linalg.matrix_rank(K) < K.shape[0]:
+                continue
+            sol = np.linalg.solve(K, rhs)
+            w, b = sol[:d], sol[d]
+            if np.all(y * (X @ w + b) >= 1 - 1e-12) and (best is None or w @ w < best[0] @ best[0]):
+                best = (w, b)
+    return best
+
+
+def slsqp_dual(X, y, *, with_bias_penalty):
+    """Dual by SLSQP: min (1/2)||sum a y x||^2 (+ (1/2)(sum a y)^2) - sum a, a >= 0 (+ sum a y = 0)."""
+    n, d = X.shape
+    F = y[:, None] * (np.hstack([X, np.ones((n, 1))]) if with_bias_penalty else X)
+    G = F @ F.T
+    cons = [] if with_bias_penalty else [{"type": "eq", "fun": lambda a: a @ y, "jac": lambda a: y}]
+    res = minimize(
+        lambda a: 0.5 * a @ G @ a - a.sum(), np.full(n, 0.01), jac=lambda a: G @ a - 1.0,
+        bounds=[(0, None)] * n, constraints=cons, method="SLSQP", options={"ftol": 1e-15, "maxiter": 2000},
+    )
+    theta = F.T @ res.x
+    return theta
+
+
+# --------------------------------------------------------------------------- strategies
+
+reasonable_data = st.builds(
+    lambda seed, n, d: separable_data(seed, n, d), st.integers(0, 2**32 - 1), st.integers(3, 10), st.integers(1, 3)
+)
+adversarial_data = st.builds(
+    lambda seed, n, d: separable_data(seed, n, d, grid=True, gap=0.2),
+    st.integers(0, 2**32 - 1), st.integers(3, 12), st.integers(1, 3),
+)
+small_data = st.one_of(reasonable_data, adversarial_data)
+
+SYMMETRIC_SQUARE = (np.array([[1.0, 1], [1, -1], [-1, 1], [-1, -1]]), np.array([1.0, 1, -1, -1]))
+SHIFTED = (np.array([[2.0, 0], [3, 1], [0, 0], [-1, 1]]), np.array([1.0, 1, -1, -1]))  # b_s != 0
+
+
+def _assert_certified(sol):
+    assert sol.status == "optimal", sol.message
+    for name in ("primal_infeasibility", "stationarity", "complementarity", "dual_infeasibility"):
+        assert getattr(sol, name) <= GEO_KKT_TOL, (name, getattr(sol, name))
+    assert np.all(sol.alphas >= 0)
+
+
+@given(small_data)
+@example(SYMMETRIC_SQUARE)
+@example(SHIFTED)
+def test_eq7_matches_brute_force(data):
+    X, y = data
+    assume(X.shape[0] >= 2)
+    sol = augmented_max_margin(X, y)
+    _assert_certified(sol)
+    w_ref, b_ref = brute_force_eq7(X, y)
+    scale = np.hypot(np.linalg.norm(w_ref), b_ref)
+    err = scaled_error(np.append(sol.w_hat, sol.b_hat), np.append(w_ref, b_ref), rtol=0, atol=GEO_BRUTE_RTOL * scale)
+    target(err, label="eq7 vs brute force")
+    assert err < 1, err
+    # independent re-check of the certificate: alphas reproduce (w, b) and live on the margin
+    Z = y[:, None] * np.hstack([X, np.ones((X.shape[0], 1))])
+    assert scaled_error(Z.T @ sol.alphas, np.append(sol.w_hat, sol.b_hat), rtol=0, atol=GEO_KKT_TOL * scale) < 1
+    assert set(np.flatnonzero(sol.alphas > 0)) <= set(sol.support)
+
+
+@given(small_data)
+@example(SYMMETRIC_SQUARE)
+@example(SHIFTED)
+def test_eq9_matches_brute_force(data):
+    X, y = data
+    assume(len(set(y)) == 2)
+    sol = svm_with_bias(X, y)
+    _assert_certified(sol)
+    w_ref, b_ref = brute_force_eq9(X, y)
+    scale = np.linalg.norm(w_ref)
+    err = max(
+        scaled_error(sol.w_hat, w_ref, rtol=0, atol=GEO_BRUTE_RTOL * scale),
+        scaled_error(sol.b_hat, b_ref, rtol=0, atol=GEO_BRUTE_RTOL * max(1.0, scale * np.abs(X).max())),
+    )
+    target(err, label="eq9 vs brute force")
+    assert err < 1, err
+    assert abs(sol.alphas @ y) <= GEO_KKT_TOL * sol.alphas.sum()
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(5, 30), st.integers(2, 6))
+def test_both_match_slsqp_dual(seed, n, d):
+    X, y = separable_data(seed, n, d)
+    assume(len(set(y)) == 2)
+    s7, s9 = augmented_max_margin(X, y), svm_with_bias(X, y)
+    _assert_certified(s7)
+    _assert_certified(s9)
+    th7 = slsqp_dual(X, y, with_bias_penalty=True)
+    w9 = slsqp_dual(X, y, with_bias_penalty=False)
+    e7 = scaled_error(np.append(s7.w_hat, s7.b_hat), th7, rtol=0, atol=GEO_SLSQP_RTOL * np.linalg.norm(th7))
+    e9 = scaled_error(s9.w_hat, w9, rtol=0, atol=GEO_SLSQP_RTOL * np.linalg.norm(w9))
+    target(max(e7, e9), label="vs SLSQP dual")
+    assert e7 < 1 and e9 < 1, (e7, e9)
+
+
+# --------------------------------------------------------------------------- planted data
+
+PLANTED_CASES = {
+    "paper-2d-S(350,350)": dict(d=2, n_pop=1300, k_plus=350, k_minus=350, gamma=1e-3),
+    "2d-imbalanced-S(400,100)": dict(d=2, n_pop=1500, k_plus=400, k_minus=100, gamma=1e-3),
+    "8d-S(40,60)": dict(d=8, n_pop=500, k_plus=40, k_minus=60, gamma=1e-2),
+    "64d-S(50,50)": dict(d=64, n_pop=300, k_plus=50, k_minus=50, gamma=0.1),
+}
+
+
+@pytest.mark.parametrize("case", list(PLANTED_CASES), ids=list(PLANTED_CASES))
+def test_planted_answer(case):
+    X, y, w_true, sv = planted_dataset(7, **PLANTED_CASES[case])
+    gamma = PLANTED_CASES[case]["gamma"]
+    expect_w = (2 / gamma) * w_true
+    for solve in (augmented_max_margin, svm_with_bias):
+        sol = solve(X, y)
+        _assert_certified(sol)
+        assert scaled_error(sol.w_hat, expect_w, rtol=0, atol=GEO_PLANTED_RTOL * 2 / gamma) < 1
+        assert abs(sol.b_hat) <= GEO_PLANTED_RTOL * 2 / gamma * 5  # b in units of ||w|| * box
+        np.testing.assert_array_equal(sol.support, sv)
+        assert sol.margin == pytest.approx(gamma / 2, rel=GEO_PLANTED_RTOL)
+
+
+@pytest.mark.slow
+def test_planted_answer_d1024():
+    X, y, w_true, sv = planted_dataset(3, d=1024, n_pop=400, k_plus=200, k_minus=200, gamma=0.1)
+    for solve in (augmented_max_margin, svm_with_bias):
+        sol = solve(X, y)
+        _assert_certified(sol)
+        assert scaled_error(sol.w_hat, 20 * w_true, rtol=0, atol=GEO_PLANTED_RTOL * 20) < 1
+        np.testing.assert_array_equal(sol.support, sv)
+
+
+def test_assumptions_on_planted_paper_data():
+    X, y, w_true, sv = planted_dataset(11, d=2, n_pop=1300, k_plus=350, k_minus=350, gamma=1e-3)
+    a = paper_assumptions(X, y)
+    assert a.b_s_is_zero and abs(a.b_s) <= a.b_zero_tol
+    assert a.gamma == pytest.approx(1e-3, rel=GEO_PLANTED_RTOL)
+    assert scaled_error(a.w_star, w_true, rtol=0, atol=GEO_PLANTED_RTOL) < 1
+    assert a.span_residual <= GEO_KKT_TOL
+    assert a.support_spans_data
+    assert a.R == pytest.approx(np.max(np.linalg.norm(X, axis=1)))
+    assert a.theorem_4_3_gap <= GEO_PLANTED_RTOL  # Theorem 4.3: (7) and (9) coincide
+
+
+def test_b_s_nonzero_but_solutions_coincide():
+    """b_s != 0 does not by itself separate (7) from (9): here both give w = (1, 0), b = -1."""
+    X, y = SHIFTED  # by hand: closest hull points (2, 0) and (0, 0); margins x1 - 1 and 1 - x1
+    a = paper_assumptions(X, y)
+    assert not a.b_s_is_zero
+    assert a.b_s == pytest.approx(-1.0, abs=1e-12)
+    np.testing.assert_allclose(a.eq9.w_hat, [1.0, 0.0], atol=1e-12)
+    # eq. (7) KKT at the same point: alpha = (1/2, 0, 3/2, 0) on z_i = y_i (x_i, 1)
+    assert a.theorem_4_3_gap <= 1e-12
+
+
+def test_assumption_3_1_fails_and_solutions_differ():
+    X, y = np.array([[3.0, 1.0], [1.0, -1.0]]), np.array([1.0, -1.0])
+    a = paper_assumptions(X, y)
+    # by hand: (9) w = (x+ - x-) 2 / ||x+ - x-||^2 = (1/2, 1/2), b = 1 - w.x+ = -1;
+    # (7): theta = Z^T (Z Z^T)^{-1} 1 with Z Z^T = [[11, -3], [-3, 3]] -> w = (1/6, 5/6), b = -1/3
+    assert a.b_s == pytest.approx(-1.0, abs=1e-12) and not a.b_s_is_zero
+    np.testing.assert_allclose(a.eq9.w_hat, [0.5, 0.5], atol=1e-12)
+    np.testing.assert_allclose(np.append(a.eq7.w_hat, a.eq7.b_hat), [1 / 6, 5 / 6, -1 / 3], atol=1e-12)
+    assert a.theorem_4_3_gap == pytest.approx(np.linalg.norm([1 / 3, -1 / 3, 2 / 3]) / np.sqrt(1.5), rel=1e-12)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    "X, y",
+    [
+        (np.array([[0.0, 0], [1, 1], [1, 0], [0, 1]]), np.array([1.0, 1, -1, -1])),  # XOR
+        (np.array([[1.0, 2.0], [1.0, 2.0]]), np.array([1.0, -1.0])),  # same point, both labels
+        (np.array([[0.0], [1.0], [2.0]]), np.array([1.0, -1.0, 1.0])),  # interleaved in 1-D
+    ],
+    ids=["xor", "duplicate", "interleaved"],
+)
+@pytest.mark.parametrize("solve", [augmented_max_margin, svm_with_bias, check_separable])
+def test_not_separable_raises(X, y, solve):
+    with pytest.raises(NotSeparableError, match="not linearly separable"):
+        solve(X, y)
+    assert issubclass(NotSeparableError, ValueError)
+
+
+@pytest.mark.parametrize(
+    "X, y, match",
+    [
+        (np.array([[0.0], [1.0]]), np.array([0.0, 1.0]), "`y` must contain only -1 and \\+1"),
+        (np.array([[np.nan], [1.0]]), np.array([-1.0, 1.0]), "`X` must not contain NaN"),
+        (np.array([0.0, 1.0]), np.array([-1.0, 1.0]), "`X` must have 2 dimension"),
+        (np.array([[0.0], [1.0]]), np.array([-1.0, 1.0, 1.0]), "`y` must have one label per row"),
+    ],
+)
+def test_invalid_input_raises(X, y, match):
+    with pytest.raises(ValueError, match=match):
+        augmented_max_margin(X, y)
+
+
+def test_eq9_needs_both_classes():
+    with pytest.raises(ValueError, match="both classes"):
+        svm_with_bias(np.array([[1.0], [2.0]]), np.array([1.0, 1.0]))
+    sol = augmented_max_margin(np.array([[1.0], [2.0]]), np.array([1.0, 1.0]))  # eq. (7) is fine
+    np.testing.assert_allclose([sol.w_hat[0], sol.b_hat], [0.5, 0.5], atol=1e-14)  # argmin w^2 + b^2, w + b >= 1

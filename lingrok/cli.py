@@ -62,6 +62,8 @@ def _add_predict(sub) -> None:
     p.add_argument("--eta", type=_positive_float, default=0.01, help="GD learning rate (default 0.01)")
     p.add_argument("--eps", type=_nonnegative_float, default=0.0, help="accuracy tolerance eps of Def. 3.4 (default 0)")
     p.add_argument("--alpha", type=_positive_float, default=10.0, help="concentrated band parameter (default 10)")
+    p.add_argument("--allow-violations", action="store_true",
+                   help="report predictions even when an assumption of the theory fails (exit 0, violations listed)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 

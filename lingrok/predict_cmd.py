@@ -1,0 +1,131 @@
+"""`lingrok predict`: the paper's closed-form predictions (and corrected ones) for a dataset.
+
+Pairs the theory only (no simulation): eq. (7) and eq. (9) max-margin solutions, Assumptions
+3.1-3.3 and Theorem 4.3, the augmented residual limit of Theorem 4.2, delta and b_inf of
+Theorem 4.5, Theorem 4.6's T_te (headline and bounds), and, given a test set, the exact
+"asymptotic" test time of the hyperplane theta_hat log t + theta_tilde.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from lingrok.errors import AssumptionViolation, UsageError
+from lingrok.inputs import load, require_same_dimension
+
+
+def _num(value):
+    """JSON-safe float: inf / nan become null."""
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def predict(train, test, *, eta: float, eps: float, alpha: float, allow_violations: bool = False) -> dict:
+    """Evaluate every prediction on ``train`` (and ``test``); return the JSON-ready report.
+
+    Raises:
+        UsageError: the data are not linearly separable, or eps / alpha out of range.
+        AssumptionViolation: Assumption 3.1 (b_s = 0) fails, or the support vectors do not span
+            the data (precondition of Theorem 4.2), unless ``allow_violations``.
+    """
+    from theory.geometry import NotSeparableError, paper_assumptions
+    from theory.grokking_time import asymptotic_test_time, theorem_4_6_test_time
+    from theory.residual import residual_limit
+
+    if not 0.0 <= eps < 1.0:
+        raise UsageError(f"--eps must be in [0, 1), got {eps}")
+    if alpha <= 0.5:
+        raise UsageError(f"--alpha must exceed 1/2 (the concentrated band is gamma/2 .. alpha gamma), got {alpha}")
+    try:
+        assumptions = paper_assumptions(train.X, train.y)
+    except NotSeparableError as exc:
+        raise UsageError(f"{train.path}: {exc}; the theory needs linearly separable data "
+                         "(remove overlapping points or add features)") from None
+    violations = []
+    if not assumptions.b_s_is_zero:
+        violations.append(f"Assumption 3.1 violated: the max-margin bias (eq. 9) is {assumptions.b_s:.6g}, not 0 "
+                          f"(tolerance {assumptions.b_zero_tol:g})")
+    if not assumptions.support_spans_data:
+        violations.append("Theorem 4.2's precondition violated: the support vectors of eq. (7) do not span the data, "
+                          "so the residual limit theta_tilde is not determined")
+    if violations and not allow_violations:
+        raise AssumptionViolation("; ".join(violations) + "; rerun with --allow-violations to see the predictions anyway")
+
+    eq7 = assumptions.eq7
+    res = residual_limit(train.X, train.y, eta, solution=eq7)
+    B = float(math.hypot(float((res.w_tilde ** 2).sum()) ** 0.5, res.b_tilde))
+    t46 = theorem_4_6_test_time(res.delta, eps, alpha, gamma=assumptions.gamma, B=B)
+    report = {
+        "data": train.path, "n": train.n, "d": train.d, "eta": eta, "eps": eps, "alpha": alpha,
+        "support": sorted(int(i) for i in eq7.support),
+        "support_tol": eq7.support_tol,
+        "w_hat": [float(v) for v in eq7.w_hat], "b_hat": float(eq7.b_hat),
+        "gamma": assumptions.gamma, "R": assumptions.R,
+        "qp": {"status": eq7.status, "iterations": eq7.iterations,
+               "primal_infeasibility": eq7.primal_infeasibility, "stationarity": eq7.stationarity,
+               "complementarity": eq7.complementarity},
+        "assumptions": {
+            "b_s": assumptions.b_s, "assumption_3_1_holds": assumptions.b_s_is_zero,
+            "assumption_3_2_span_residual": assumptions.span_residual,
+            "support_spans_data": assumptions.support_spans_data,
+            "theorem_4_3_gap": assumptions.theorem_4_3_gap,
+            "violations": violations,
+        },
+        "w_tilde": [float(v) for v in res.w_tilde], "b_tilde": float(res.b_tilde),
+        "A_plus": _num(res.A_plus), "A_minus": _num(res.A_minus),
+        "delta": _num(res.delta), "b_inf": _num(res.b_inf),
+        "b_tilde_equals_b_inf": bool(abs(res.b_tilde_minus_b_inf) <= 1e-9 * max(1.0, abs(res.b_tilde))),
+        "b_tilde_minus_b_inf": _num(res.b_tilde_minus_b_inf),
+        "relaxation_rate_per_log_step": _num(res.rate * eta),
+        "residual_stationarity": res.stationarity,
+        "T_te_paper": _num(t46.T_headline),
+        "T_te_paper_bounds": {"B": B, "lower": _num(t46.T_lower), "upper": _num(t46.T_upper),
+                              "log_lower": t46.log_T_lower, "log_upper": t46.log_T_upper,
+                              "B_is": "||theta_tilde||, the late-time size of rho(t) (Theorem 4.1)"},
+        "T_te_asymptotic": None,
+        "units": "times are GD steps t; theta(t) ~ theta_hat log t + theta_tilde with eta exp(-z_s^T theta_tilde) = alpha_s",
+    }
+    if test is not None:
+        curve = asymptotic_test_time(eq7.w_hat, eq7.b_hat, res.w_tilde, res.b_tilde, test.X, test.y, eps)
+        report["test"] = test.path
+        report["T_te_asymptotic"] = _num(curve.first_step)
+        report["asymptotic_test_accuracy"] = {"sup": curve.sup_accuracy, "limit": curve.limit_accuracy,
+                                              "first_t_real": _num(curve.first_t)}
+    return report
+
+
+def _print_human(r: dict) -> None:
+    a = r["assumptions"]
+    print(f"{r['data']}: n = {r['n']}, d = {r['d']}, eta = {r['eta']:g}")
+    print(f"max-margin (eq. 7): w_hat = {r['w_hat']}, b_hat = {r['b_hat']:.6g}, gamma = 2/||w_s|| = {r['gamma']:.6g}, "
+          f"{len(r['support'])} support vectors (|margin - 1| <= {r['support_tol']:g}); QP {r['qp']['status']}, "
+          f"KKT stationarity {r['qp']['stationarity']:.1e}")
+    print(f"Assumption 3.1: b_s = {a['b_s']:.3g} ({'holds' if a['assumption_3_1_holds'] else 'VIOLATED'}); "
+          f"Theorem 4.3 gap ||theta_7 - theta_9|| / ||theta_9|| = {a['theorem_4_3_gap']:.1e}")
+    for v in a["violations"]:
+        print(f"WARNING: {v}")
+    print(f"residual limit (Thm 4.2, augmented): w_tilde = {r['w_tilde']}, b_tilde = {r['b_tilde']:.10g} "
+          f"(stationarity {r['residual_stationarity']:.1e})")
+    print(f"Theorem 4.5: A+ = {r['A_plus']:.6g}, A- = {r['A_minus']:.6g}, delta = {r['delta']:.10g}, "
+          f"b_inf = -log delta = {r['b_inf']:.10g}; b_tilde - b_inf = {r['b_tilde_minus_b_inf']:.2e}")
+    bounds = r["T_te_paper_bounds"]
+    print(f"Theorem 4.6 (eps = {r['eps']:g}, alpha = {r['alpha']:g}): headline T_te = {r['T_te_paper']:.6g} steps; "
+          f"bounds with B = ||theta_tilde|| = {bounds['B']:.4g}: exp({bounds['log_lower']:.4g}) .. exp({bounds['log_upper']:.4g})")
+    if r["T_te_asymptotic"] is not None or "test" in r:
+        print(f"asymptotic test time on {r['test']} (exact sweep of theta_hat log t + theta_tilde): "
+              f"T_te = {r['T_te_asymptotic']} steps (sup accuracy {r['asymptotic_test_accuracy']['sup']:.4f})")
+
+
+def run(args) -> int:
+    train = load(args.data, "DATA")
+    test = load(args.test, "TEST") if args.test else None
+    if test is not None:
+        require_same_dimension(train, test)
+    report = predict(train, test, eta=args.eta, eps=args.eps, alpha=args.alpha,
+                     allow_violations=args.allow_violations)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        _print_human(report)
+    return 0

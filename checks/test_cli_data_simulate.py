@@ -104,3 +104,23 @@ def test_test_set_of_other_dimension_is_rejected(capsys, tmp_path, small_files):
     save_data(other, np.zeros((4, 3)) + np.arange(4)[:, None], np.array([1, -1, 1, -1]))
     code, _, err = run_cli(capsys, "simulate", str(train), "--test", str(other), "--steps", "5")
     assert code == 2 and "3 features" in err
+
+
+def test_simulate_pairs_with_theory_on_separable_data(capsys, small_files):
+    train, _ = small_files
+    code, out, _ = run_cli(capsys, "simulate", str(train), "--steps", "2000", "--eta", "0.001", "--json")
+    r = json.loads(out)
+    assert code == 0 and r["phases"] is not None
+    assert r["phases"]["support"] == sorted(load_data(train).params["sv_index"])
+    last = r["checkpoints"][-1]
+    # w turns toward w_hat = (2/gamma) w_true: the angle shrinks from its first measured value
+    first = next(c for c in r["checkpoints"] if c["angle_to_w_hat"] is not None)
+    assert last["angle_to_w_hat"] < first["angle_to_w_hat"]
+    assert 0.0 <= last["nonsv_share_bias_grad"] <= 1.0
+
+
+def test_simulate_on_non_separable_data_has_no_phases(capsys, tmp_path):
+    path = save_data(tmp_path / "xor.csv", np.array([[0, 0], [1, 1], [0, 1], [1, 0]]), np.array([1, 1, -1, -1]))
+    code, out, _ = run_cli(capsys, "simulate", str(path), "--steps", "10", "--json")
+    r = json.loads(out)
+    assert code == 0 and r["phases"] is None and "not linearly separable" in r["phases_unavailable"]

@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 from numerics.engine import run_gd
-from numerics.grokking import grokking_times
+from numerics.grokking import grokking_times, phase_one_end, phase_two_end
 from numerics.measure import measure_trajectory
 from numerics.schedule import log_schedule
 
@@ -33,8 +33,31 @@ def _crossing(c) -> dict:
     return {"t": c.t_first, "t_lower": c.t_prev, "t_log_interp": c.t_interp, "sup": c.sup, "level": c.level}
 
 
+def _geometry(train, eta):
+    """Max-margin solution and residual limit when the data are separable, else (None, reason)."""
+    from theory.geometry import NotSeparableError, augmented_max_margin
+    from theory.residual import residual_limit
+
+    try:
+        sol = augmented_max_margin(train.X, train.y)
+    except NotSeparableError:
+        return None, None, "data not linearly separable: no max-margin direction, phases and angle undefined"
+    return sol, residual_limit(train.X, train.y, eta, solution=sol), None
+
+
+def _boundary(b) -> dict:
+    return {"t": b.t, "t_lower": b.t_lower, "t_upper": b.t_upper, "at_edge": b.at_edge, "rule": b.rule}
+
+
 def simulate(train, test, *, eta, steps, eps, reduction="sum", per_decade=20, state=None, progress=False) -> dict:
-    """Run GD on ``train`` (and measure on ``test``); return the JSON-ready report."""
+    """Run GD on ``train`` (and measure on ``test``); return the JSON-ready report.
+
+    When the data are separable, the theory's max-margin solution (eq. 7) and residual limit
+    (Thm 4.2) are computed too, so each checkpoint also reports the angle to w_hat, the residual
+    theta(t) - theta_hat log t, and the non-support-vector share of the bias gradient, and the
+    phase boundaries are located (phase 1 -> 2: that share falls below 1/2 for good; phase 2 -> 3:
+    the peak of |b| / ||w||).
+    """
     checkpoints = log_schedule(steps, per_decade=per_decade)
     try:
         traj = run_gd(train.X, train.y, eta=eta, steps=steps, checkpoints=checkpoints, reduction=reduction,
@@ -44,7 +67,13 @@ def simulate(train, test, *, eta, steps, eps, reduction="sum", per_decade=20, st
     except ValueError as exc:  # e.g. a state file written by another run
         raise UsageError(str(exc)) from None
     tests = {"test": (test.X, test.y)} if test is not None else None
-    m = measure_trajectory(train.X, train.y, traj.t, traj.w, traj.b, tests=tests)
+    sol, res, no_geometry = _geometry(train, eta)
+    reference = {} if sol is None else {
+        "w_hat": sol.w_hat, "b_hat": sol.b_hat, "support": sol.support,
+        # the residual limit in the GD-step convention theta(t) ~ theta_hat log t + theta_tilde
+        "theta_tilde": None if reduction != "sum" else np.append(res.w_tilde, res.b_tilde),
+    }
+    m = measure_trajectory(train.X, train.y, traj.t, traj.w, traj.b, tests=tests, **reference)
     train_acc = np.asarray(m.train.accuracy)
     rows = []
     for k, t in enumerate(traj.t):
@@ -53,6 +82,10 @@ def simulate(train, test, *, eta, steps, eps, reduction="sum", per_decade=20, st
                "train_loss": float(m.train.loss_sum[k]), "train_acc": float(train_acc[k])}
         if test is not None:
             row["test_acc"] = float(m.test["test"].accuracy[k])
+        if sol is not None:
+            row["angle_to_w_hat"] = _finite_or_none(m.angle[k])
+            row["residual"] = [_finite_or_none(v) for v in m.residual[k]]
+            row["nonsv_share_bias_grad"] = _finite_or_none(m.nonsv_mass_share_b[k])
         rows.append(row)
     report = {
         "data": train.path, "test": test.path if test is not None else None,
@@ -71,6 +104,16 @@ def simulate(train, test, *, eta, steps, eps, reduction="sum", per_decade=20, st
         report["T_te_detail"] = _crossing(times.test) if times.test is not None else None
         report["zeta"] = _finite_or_none(times.zeta)
         report["T_gr"] = times.t_grok
+    if sol is not None:
+        report["phases"] = {
+            "phase1_end": _boundary(phase_one_end(traj.t, m.nonsv_mass_share_b)),
+            "phase2_end": _boundary(phase_two_end(traj.t, m.distance)),
+            "support": sorted(int(i) for i in sol.support),
+            "theta_tilde": None if reduction != "sum" else [float(v) for v in reference["theta_tilde"]],
+        }
+    else:
+        report["phases"] = None
+        report["phases_unavailable"] = no_geometry
     report["crossing_rule"] = ("first checkpoint t with accuracy >= (1 - eps) * sup over checkpoints; "
                                "the true crossing lies in (t_lower, t]")
     return report
@@ -94,6 +137,12 @@ def _print_human(r: dict) -> None:
         print(line)
     print(f"T_tr(eps={r['eps']:g}) = {r['T_tr']}" + (f", T_te = {r['T_te']}, zeta = {r['zeta']}" if r["test"] else ""))
     print(f"({r['crossing_rule']})")
+    if r["phases"] is not None:
+        p1, p2 = r["phases"]["phase1_end"], r["phases"]["phase2_end"]
+        print(f"phase 1 -> 2 (non-SV share of the bias gradient < 1/2 for good): t = {p1['t']}; "
+              f"phase 2 -> 3 (peak of |b|/||w||): t = {p2['t']}" + (" (at the edge of the run)" if p2["at_edge"] else ""))
+    else:
+        print(f"phases: {r['phases_unavailable']}")
 
 
 def run(args) -> int:

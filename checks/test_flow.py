@@ -142,9 +142,12 @@ def test_initial_point_and_repeated_checkpoints():
 
 def test_result_reports_solver_statistics_and_final_gradient():
     X, y = planted_2d()
-    f = logistic_flow(X, y, [0, 10**6], 1e-2)
+    f = logistic_flow(X, y, [0, 10**6], 1e-2, method="Radau")  # Radau always evaluates the Jacobian
     assert f.success and f.status == 0 and f.nfev > 0 and f.njev > 0 and f.wall_time >= 0.0
     assert (f.reduction, f.method, f.rtol, f.eta) == ("sum", "Radau", 1e-10, 1e-2)
+    default = logistic_flow(X, y, [0, 10**6], 1e-2)
+    assert default.method == "LSODA" and default.success
+    np.testing.assert_allclose(default.w[-1], f.w[-1], rtol=1e-7)
     U = augmented(X, y)
     grad = -(U.T @ expit(-(U @ theta_of(f)[-1])))
     assert f.final_grad_norm == pytest.approx(np.linalg.norm(grad), rel=1e-12)

@@ -1,0 +1,182 @@
+"""`lingrok verify` (lingrok.verify_cmd) and the claim checks' verdict logic, at quick scale.
+
+Fast tests use stub contexts, cheap pieces, and the whole quick ledger for two seeds (~20 s).
+"""
+
+import dataclasses
+import json
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from lingrok import claims_common
+from lingrok.cli import main
+from lingrok.ledger import CONDITIONAL, ERROR, FAILS, HOLDS, Claim, ev, finding
+from lingrok.verify_config import default_config, quick_config
+
+
+def _fake_checks(raise_in=None):
+    def ok_check(ctx):
+        return finding(HOLDS, "fine: 1 = 1", {"x": ev(1.0, "counted", None, 0.5)})
+
+    def cond_check(ctx):
+        return finding(CONDITIONAL, "only small eta", {"y": ev(math.inf, "ratio")}, "eta small")
+
+    def bad_check(ctx):
+        raise RuntimeError("solver diverged")
+
+    mk = lambda i: Claim(id=i, statement=f"s {i}", reference="eq. (1)", method="m", topic="t")  # noqa: E731
+    checks = [(mk("a"), ok_check), (mk("b"), cond_check)]
+    if raise_in:
+        checks.insert(1, (mk(raise_in), bad_check))
+    return tuple(checks)
+
+
+@pytest.fixture
+def fake_checks(monkeypatch):
+    def use(raise_in=None):
+        monkeypatch.setattr(claims_common, "all_checks", lambda: _fake_checks(raise_in))
+
+    return use
+
+
+def test_out_that_is_a_file_is_refused_with_exit_2(tmp_path, capsys):
+    f = tmp_path / "ledger"
+    f.write_text("not a directory")
+    assert main(["verify", "--quick", "--out", str(f)]) == 2
+    assert "is not a directory" in capsys.readouterr().err
+    assert f.read_text() == "not a directory"
+
+
+def test_negative_seed_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["verify", "--seed", "-1"])
+    assert exc.value.code == 2
+
+
+def test_a_raising_check_becomes_error_and_exit_1(tmp_path, capsys, fake_checks):
+    fake_checks(raise_in="boom")
+    out = tmp_path / "new" / "dir"
+    assert main(["verify", "--quick", "--json", "--out", str(out)]) == 1
+    cap = capsys.readouterr()
+    assert cap.err == ""  # no progress messages under --json
+    obj = json.loads(cap.out)
+    assert [c["id"] for c in obj["claims"]] == ["a", "boom", "b"]
+    verdicts = {c["id"]: c["verdict"] for c in obj["claims"]}
+    assert verdicts == {"a": HOLDS, "boom": ERROR, "b": CONDITIONAL}
+    boom = obj["claims"][1]
+    assert boom["error"] == "RuntimeError: solver diverged"
+    for key in ("id", "statement", "reference", "verdict", "evidence"):
+        assert key in obj["claims"][0]
+    assert obj["config"]["name"] == "quick" and obj["config"]["seed"] == 0
+    on_disk = json.loads((out / "ledger.json").read_text())
+    assert on_disk["claims"] == obj["claims"]
+    md = (out / "ledger.md").read_text()
+    assert "## boom" in md and "**Verdict: error.**" in md
+    assert not list(out.glob(".*tmp*"))  # atomic writes leave no temporaries
+
+
+def test_all_verdicts_computed_gives_exit_0_and_a_table(tmp_path, capsys, fake_checks):
+    fake_checks()
+    assert main(["verify", "--quick", "--seed", "5"]) == 0
+    cap = capsys.readouterr()
+    lines = cap.out.splitlines()
+    assert any(line.startswith("a ") and HOLDS in line and "fine: 1 = 1" in line for line in lines)
+    assert any(line.startswith("b ") and CONDITIONAL in line for line in lines)
+    assert "seed 5" in cap.err and "[verify] checking a" in cap.err
+
+
+def test_seed_shifts_every_dataset_seed():
+    a, b = quick_config(0), quick_config(1)
+    assert a.paper_spec.seed != b.paper_spec.seed
+    assert a.stable_spec("S35-20").seed != b.stable_spec("S35-20").seed
+    assert default_config(0).paper_spec.n == 2000 and default_config(0).paper_steps == 10_000_000
+    with pytest.raises(ValueError, match="`key` must be one of"):
+        a.stable_spec("nope")
+
+
+# ---------------------------------------------------------------- verdicts follow the evidence
+
+
+def _geometry_stub(gap, control_gap, b_s=0.0):
+    ok = SimpleNamespace(status="optimal")
+    good = SimpleNamespace(theorem_4_3_gap=gap, b_s=b_s, b_s_is_zero=abs(b_s) <= 1e-9, eq7=ok, eq9=ok)
+    control = SimpleNamespace(theorem_4_3_gap=control_gap, b_s=-1.3, b_s_is_zero=False, eq7=ok, eq9=ok)
+    return SimpleNamespace(geometry=lambda key: control if key.startswith("control") else good,
+                           derivation_reports=lambda: {"thm4.3": (True, ())})
+
+
+@pytest.mark.parametrize("gap, control_gap, verdict", [(1e-13, 0.1, HOLDS), (1e-6, 0.1, FAILS), (1e-13, 1e-8, FAILS)])
+def test_thm4_3_verdict_follows_the_gaps(gap, control_gap, verdict):
+    from lingrok.claims_geometry import check_thm4_3
+
+    assert check_thm4_3(_geometry_stub(gap, control_gap)).verdict == verdict
+
+
+def _kick_stub(factor):
+    rows = [dict(eta=eta, k0=1e8, steps=10, rate_corrected=4e4, rate_paper=4e4 / eta * factor, rate_measured=3.9e4 / eta * factor
+                 if factor != 1.0 else 3.9e4, n_fit=20, lambda_M=1e5, big_dev_corrected=0.01, big_dev_paper=0.9,
+                 control_drift=1e-4, final_offset=1e-4, control_final_minus_b_inf=1e-4, b_inf=0.3, source="kick")
+            for eta in (1e-3, 1e-4)]
+    return SimpleNamespace(memo=lambda name, compute: rows)
+
+
+def test_eq10_verdict_follows_the_measured_rate():
+    from lingrok.claims_bias import check_ode
+
+    # measured rate eta-independent and 1/eta below eq. (10)'s: fails; measured equal to it: holds
+    assert check_ode(_kick_stub(1.0)).verdict == FAILS
+    assert "1/eta" in check_ode(_kick_stub(1.0)).summary
+    assert check_ode(_kick_stub(0.97)).verdict == HOLDS
+
+
+def test_settled_time_and_monotonicity():
+    from lingrok.claims_common import is_increasing, settled_time
+
+    t = np.array([0, 1, 10, 100, 1000])
+    assert settled_time(t, [0.0, 1.0, 0.5, 0.96, 0.97], 0.95) == 100
+    assert settled_time(t, [0.0, 1.0, 0.5, 0.96, 0.90], 0.95) is None
+    assert settled_time(t, [1.0] * 5, 0.95) == 0
+    assert is_increasing([1, 2, None]) and not is_increasing([1, None, None]) and not is_increasing([2, 1])
+
+
+@pytest.mark.parametrize("n_pos, n_neg", [(150, 50), (50, 150), (100, 100)])
+def test_bias_steady_states_at_w0(n_pos, n_neg):
+    """At w = 0 the logistic steady state is log(n+/n-), eq. (14)'s is half of it (derivation eq14-steady-state)."""
+    from lingrok.claims_bias import eq14_steady_bias, logistic_steady_bias
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n_pos + n_neg, 2))
+    y = np.r_[np.ones(n_pos), -np.ones(n_neg)]
+    w = np.zeros(2)
+    assert logistic_steady_bias(X, y, w) == pytest.approx(math.log(n_pos / n_neg), abs=1e-12)
+    assert eq14_steady_bias(X, y, w) == pytest.approx(0.5 * math.log(n_pos / n_neg), abs=1e-12)
+
+
+# ---------------------------------------------------------------- quick-scale pieces
+
+
+def test_long_runs_resume_from_the_state_directory(tmp_path):
+    from lingrok.verify_context import VerifyContext
+
+    cfg = dataclasses.replace(quick_config(0), small_paper_steps=3000)
+    first = VerifyContext(cfg, state_dir=tmp_path / ".state").small_paper_run()
+    files = list((tmp_path / ".state").glob("*.npz"))
+    assert len(files) == 1
+    again = VerifyContext(cfg, state_dir=tmp_path / ".state").small_paper_run()
+    assert again.traj.wall_s == first.traj.wall_s  # loaded, not recomputed
+    assert np.array_equal(again.traj.b, first.traj.b) and np.array_equal(again.traj.w, first.traj.w)
+    assert VerifyContext(cfg).runs == {}  # provenance is recorded only for what was computed
+
+
+def test_quick_verdicts_survive_an_independent_seed():
+    """The whole quick ledger (~10 s a seed): no check raises, and the verdicts do not depend on the seed."""
+    from lingrok.verify_cmd import build_ledger
+
+    l0 = build_ledger(quick_config(0))[0]
+    l1 = build_ledger(quick_config(1))[0]
+    assert l0.n_errors == 0 and l1.n_errors == 0
+    assert l0.verdicts() == l1.verdicts()
+    assert len(l0.entries) >= 20 and len(l0.runs) == len(l1.runs)

@@ -1,0 +1,326 @@
+"""The claims ledger of arXiv:2602.08302: one record per claim, its evidence and a computed verdict.
+
+A :class:`Claim` is what the paper (or a corrected prediction) says, where, and how it is
+checked; a :class:`Finding` is what the check measured: named :class:`Evidence` items (each
+says how it was obtained and from which run), a verdict from :data:`VERDICTS`, the conditions
+under which it holds, and a one-sentence summary with numbers. A :class:`Ledger` holds the
+entries in order with the configuration and the provenance of every simulation run.
+
+Verdicts are computed from evidence by the claim checks (``lingrok/claims_*.py``) with named
+thresholds; the helpers here combine sub-checks (:func:`regime_verdict`) and measure agreement
+(:func:`scaled_error`). Rendering: :func:`render_table` (terminal), :func:`ledger_to_dict`
+(JSON), :func:`render_markdown` (report).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+import numpy as np
+
+__all__ = [
+    "HOLDS",
+    "FAILS",
+    "CONDITIONAL",
+    "ERROR",
+    "VERDICTS",
+    "Evidence",
+    "Claim",
+    "Finding",
+    "LedgerEntry",
+    "Ledger",
+    "ev",
+    "finding",
+    "error_finding",
+    "regime_verdict",
+    "all_verdict",
+    "scaled_error",
+    "json_safe",
+    "ledger_to_dict",
+    "render_table",
+    "render_markdown",
+]
+
+HOLDS = "holds"
+FAILS = "fails"
+CONDITIONAL = "holds-under-conditions"
+ERROR = "error"  # the check raised: no verdict could be computed
+VERDICTS = (HOLDS, FAILS, CONDITIONAL, ERROR)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One measured or computed number (or short list / flag) behind a verdict.
+
+    Attributes:
+        value: float, int, bool, str, or a short list of those.
+        how: how it was obtained (method, precision, tolerance, window), in words.
+        source: key of the run or data set in :attr:`Ledger.runs` it came from (None: pure theory).
+        tolerance: the threshold it was compared with, if any (a number or a short rule).
+    """
+
+    value: object
+    how: str
+    source: str | None = None
+    tolerance: object = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claim of arXiv:2602.08302 (``kind="paper"``) or a corrected prediction (``kind="corrected"``)."""
+
+    id: str
+    statement: str
+    reference: str  # section / equation / table of the paper
+    method: str  # how it is checked, in one or two sentences
+    topic: str  # geometry, bias, grokking, experiments, corrected
+    kind: str = "paper"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The outcome of checking one claim.
+
+    Attributes:
+        verdict: one of :data:`VERDICTS`.
+        summary: one sentence with the decisive numbers.
+        evidence: read-only mapping name -> :class:`Evidence`.
+        conditions: for ``holds-under-conditions``: where it holds (and where it fails).
+        error: for ``error``: the exception, one line.
+        seconds: wall time of the check (shared cached runs are charged to the first user).
+    """
+
+    verdict: str
+    summary: str
+    evidence: Mapping[str, Evidence] = field(default_factory=dict)
+    conditions: str | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+    def __post_init__(self):
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"`verdict` must be one of {VERDICTS}, got {self.verdict!r}")
+        if self.verdict == CONDITIONAL and not self.conditions:
+            raise ValueError("`conditions` must say where the claim holds when the verdict is holds-under-conditions")
+        object.__setattr__(self, "evidence", MappingProxyType(dict(self.evidence)))
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One row of the ledger: a claim and what its check found."""
+
+    claim: Claim
+    finding: Finding
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """Every claim with its finding, the configuration, and the provenance of every run."""
+
+    entries: tuple
+    config: Mapping
+    runs: Mapping  # run / data-set key -> dict describing it (spec, eta, steps, precision, seed)
+    seconds: float
+
+    @property
+    def n_errors(self) -> int:
+        return sum(e.finding.verdict == ERROR for e in self.entries)
+
+    def verdicts(self) -> dict:
+        """Claim id -> verdict."""
+        return {e.claim.id: e.finding.verdict for e in self.entries}
+
+
+# ---------------------------------------------------------------- building findings
+
+
+def ev(value, how: str, source: str | None = None, tolerance=None) -> Evidence:
+    """Shorthand for :class:`Evidence` with numpy scalars converted to Python numbers."""
+    return Evidence(_plain(value), how, source, _plain(tolerance))
+
+
+def finding(verdict: str, summary: str, evidence: Mapping, conditions: str | None = None) -> Finding:
+    """Shorthand for :class:`Finding` (``seconds`` is filled in by the runner)."""
+    return Finding(verdict=verdict, summary=summary, evidence=evidence, conditions=conditions)
+
+
+def error_finding(exc: BaseException, seconds: float = 0.0) -> Finding:
+    """The finding of a check that raised: verdict ``error`` with the exception in one line."""
+    text = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+    return Finding(verdict=ERROR, summary=f"the check raised {text}", error=text, seconds=seconds)
+
+
+def regime_verdict(stable_ok: bool, paper_ok: bool | None, *, stable_regime: str, paper_regime: str):
+    """Combine a sub-check evaluated in the stable regime and at the paper's settings.
+
+    Returns (verdict, conditions): holds if it passes in both (or only the stable regime was
+    tested and passed), holds-under-conditions if it passes in the stable regime only, fails
+    if it fails in the stable regime.
+    """
+    if not stable_ok:
+        return FAILS, None
+    if paper_ok is None or paper_ok:
+        return HOLDS, None
+    return CONDITIONAL, f"holds in {stable_regime}; fails in {paper_regime}"
+
+
+def all_verdict(oks) -> str:
+    """holds if every sub-check passed, else fails."""
+    return HOLDS if all(bool(o) for o in oks) else FAILS
+
+
+def scaled_error(num, ref, *, rtol: float, atol: float = 0.0) -> float:
+    """Largest |num - ref| / (atol + rtol |ref|): agreement iff <= 1."""
+    num = np.asarray(num, dtype=float)
+    ref = np.asarray(ref, dtype=float)
+    return float(np.max(np.abs(num - ref) / (atol + rtol * np.abs(ref))))
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def _plain(value):
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return [_plain(v) for v in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def json_safe(value):
+    """Recursively convert to JSON types; non-finite floats become the strings 'inf', '-inf', 'nan'."""
+    value = _plain(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else ("nan" if math.isnan(value) else ("inf" if value > 0 else "-inf"))
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    return str(value)
+
+
+def _entry_dict(e: LedgerEntry) -> dict:
+    c, f = e.claim, e.finding
+    return {
+        "id": c.id, "kind": c.kind, "topic": c.topic, "statement": c.statement, "reference": c.reference,
+        "method": c.method, "verdict": f.verdict, "conditions": f.conditions, "summary": f.summary,
+        "evidence": {k: {"value": json_safe(v.value), "how": v.how, "source": v.source,
+                         "tolerance": json_safe(v.tolerance)} for k, v in f.evidence.items()},
+        "error": f.error, "seconds": round(f.seconds, 3),
+    }
+
+
+def ledger_to_dict(ledger: Ledger) -> dict:
+    """The JSON object of ``lingrok verify --json``: {"claims": [...], "config": ..., "runs": ...}."""
+    return {
+        "claims": [_entry_dict(e) for e in ledger.entries],
+        "config": json_safe(dict(ledger.config)),
+        "runs": json_safe(dict(ledger.runs)),
+        "verdict_counts": {v: sum(e.finding.verdict == v for e in ledger.entries) for v in VERDICTS},
+        "seconds": round(ledger.seconds, 2),
+    }
+
+
+# ---------------------------------------------------------------- text and Markdown
+
+
+def _fmt(value) -> str:
+    value = _plain(value)
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        if value == 0.0:
+            return "0"
+        return f"{value:.4g}"
+    if isinstance(value, list):
+        inner = ", ".join(_fmt(v) for v in value[:12])
+        return f"[{inner}{', ...' if len(value) > 12 else ''}]"
+    return str(value)
+
+
+def render_table(ledger: Ledger, width: int = 150) -> str:
+    """Plain-text table: id, verdict, one-line summary (wrapped to ``width``)."""
+    idw = max(len(e.claim.id) for e in ledger.entries) if ledger.entries else 2
+    vw = max(len(v) for v in VERDICTS)
+    lines = [f"{'claim':<{idw}}  {'verdict':<{vw}}  summary", "-" * min(width, idw + vw + 60)]
+    room = max(40, width - idw - vw - 4)
+    for e in ledger.entries:
+        words, first, cur = e.finding.summary.split(), True, ""
+        chunks = []
+        for w in words:
+            if cur and len(cur) + 1 + len(w) > room:
+                chunks.append(cur)
+                cur = w
+            else:
+                cur = f"{cur} {w}" if cur else w
+        chunks.append(cur)
+        for chunk in chunks:
+            head = f"{e.claim.id:<{idw}}  {e.finding.verdict:<{vw}}" if first else " " * (idw + vw + 2)
+            lines.append(f"{head}  {chunk}")
+            first = False
+    counts = ", ".join(f"{sum(e.finding.verdict == v for e in ledger.entries)} {v}" for v in VERDICTS)
+    lines.append(f"{len(ledger.entries)} claims: {counts} ({ledger.seconds:.0f} s)")
+    return "\n".join(lines)
+
+
+def _md_cell(text) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(ledger: Ledger, figures: Mapping[str, str] | None = None) -> str:
+    """The Markdown report: overview table, then per claim statement, reference, method, evidence, verdict.
+
+    ``figures`` maps a caption to a relative image path, embedded after the overview.
+    """
+    cfg = dict(ledger.config)
+    out = [
+        "# Verification ledger: Grokking in Linear Models for Logistic Regression (arXiv:2602.08302)",
+        "",
+        f"Configuration `{cfg.get('name', '?')}`, seed {cfg.get('seed', '?')}, {len(ledger.entries)} claims, "
+        f"{ledger.seconds:.0f} s. Every verdict is computed from the evidence below with the named thresholds "
+        "listed as tolerances; times count GD steps unless stated otherwise.",
+        "",
+        "| claim | kind | verdict | summary |",
+        "|---|---|---|---|",
+    ]
+    for e in ledger.entries:
+        anchor = e.claim.id.replace(".", "").lower()  # GitHub's heading anchors: lower case, dots dropped
+        out.append(f"| [{e.claim.id}](#{anchor}) | {e.claim.kind} | **{e.finding.verdict}** | "
+                   f"{_md_cell(e.finding.summary)} |")
+    if figures:
+        out += ["", "## Figures", ""]
+        for caption, path in figures.items():
+            out += [f"![{caption}]({path})", "", f"*{caption}*", ""]
+    for e in ledger.entries:
+        c, f = e.claim, e.finding
+        out += ["", f"## {c.id}", "", f"**Statement.** {c.statement}", "", f"**Reference.** {c.reference}", "",
+                f"**Method.** {c.method}", "", f"**Verdict: {f.verdict}.** {f.summary}"]
+        if f.conditions:
+            out += ["", f"**Conditions.** {f.conditions}"]
+        if f.error:
+            out += ["", f"**Error.** `{f.error}`"]
+        if f.evidence:
+            out += ["", "| evidence | value | how obtained | source | tolerance |", "|---|---|---|---|---|"]
+            for k, v in f.evidence.items():
+                tol = "" if v.tolerance is None else _fmt(v.tolerance)
+                out.append(f"| {_md_cell(k)} | {_md_cell(_fmt(v.value))} | {_md_cell(v.how)} | "
+                           f"{_md_cell(v.source or 'theory')} | {_md_cell(tol)} |")
+    out += ["", "## Runs and data sets", "", "| key | description |", "|---|---|"]
+    for k, v in dict(ledger.runs).items():
+        desc = "; ".join(f"{kk} = {_fmt(vv)}" for kk, vv in dict(v).items())
+        out.append(f"| {_md_cell(k)} | {_md_cell(desc)} |")
+    out += ["", "## Configuration", "", "```", *(f"{k}: {json_safe(v)}" for k, v in cfg.items()), "```", ""]
+    return "\n".join(out)

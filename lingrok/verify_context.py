@@ -1,0 +1,255 @@
+"""The shared, cached context of ``lingrok verify``: every data set, theory solve and GD run, once.
+
+Claim checks (``lingrok/claims_*.py``) ask the context for what they need; the first request
+computes it and records its provenance in :attr:`VerifyContext.runs` (data-set spec, eta, loss
+reduction, step count, checkpoint schedule, precision, seed, engine), later requests reuse it.
+Long GD runs checkpoint to ``state_dir`` (numerics.engine.run_gd ``state_path``) so that an
+interrupted ``lingrok verify --out DIR`` resumes where it stopped.
+
+This is the application layer: it calls both ``theory`` (max-margin geometry, residual limit,
+sharpness) and ``numerics`` (data sets, GD, measurements); it never mixes their internals.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from numerics.datasets import PlantedSpec, concentrated_test, planted_dataset, standard_test
+from numerics.engine import GDTrajectory, run_gd, run_gd_batch
+from numerics.measure import Measurements, measure_trajectory
+from numerics.schedule import log_schedule
+from theory.geometry import PaperAssumptions, paper_assumptions
+from theory.residual import ResidualLimit, residual_limit
+from theory.stability import sharpness_at_init
+
+from lingrok.verify_config import VerifyConfig
+
+__all__ = ["DataRecord", "RunRecord", "VerifyContext", "GD_METHOD"]
+
+GD_METHOD = ("float64 full-batch GD on the logistic loss with bias, eqs. (3)-(5), from w = 0, b = 0 "
+             "(numerics.engine, exact arithmetic contract)")
+
+
+@dataclass(frozen=True, eq=False)
+class DataRecord:
+    """A training set: its spec, arrays, and (for controls) a shift x -> x + shift * w_true."""
+
+    key: str
+    spec: PlantedSpec
+    X: np.ndarray
+    y: np.ndarray
+    shift: float = 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class RunRecord:
+    """One GD run with its measurements (tests "standard" and "concentrated")."""
+
+    key: str
+    data: DataRecord
+    eta: float
+    reduction: str
+    eta_lambda0: float  # eta * lambda_max(H(0)) for this reduction (> 2: unstable at the start)
+    traj: GDTrajectory
+    meas: Measurements
+    geometry: PaperAssumptions | None
+    residual: ResidualLimit | None
+
+
+class VerifyContext:
+    """Cache of data sets, theory solves and runs for one configuration (see module docstring)."""
+
+    def __init__(self, config: VerifyConfig, *, state_dir=None, progress: bool = False):
+        self.config = config
+        self.state_dir = None if state_dir is None else Path(state_dir)
+        self.progress = progress
+        self.runs: dict = {}
+        self._memo: dict = {}
+
+    # ---------------------------------------------------------------- utilities
+
+    def log(self, message: str) -> None:
+        """Progress message on stderr (silent unless ``progress``)."""
+        if self.progress:
+            print(f"[verify] {message}", file=sys.stderr, flush=True)
+
+    def memo(self, name: str, compute):
+        """Compute ``compute()`` once per context under ``name``."""
+        if name not in self._memo:
+            self._memo[name] = compute()
+        return self._memo[name]
+
+    def has(self, name: str) -> bool:
+        """Whether ``name`` (e.g. "stable-runs", "gd:paper") has been computed already."""
+        return name in self._memo
+
+    def record(self, key: str, **description) -> None:
+        """Add a provenance entry for run or data set ``key``."""
+        self.runs[key] = description
+
+    # ---------------------------------------------------------------- data sets
+
+    def spec(self, key: str) -> PlantedSpec:
+        cfg = self.config
+        if key == "paper":
+            return cfg.paper_spec
+        if key == "small-paper":
+            return cfg.small_paper_spec
+        if key == "dim":
+            return cfg.stable_spec("S35-35", d=cfg.dim_d)
+        if key == "d1024":
+            n = cfg.d1024_n
+            k = int(round(0.35 * n / 2))
+            return PlantedSpec(d=1024, n_pos=n // 2, n_neg=n - n // 2, k_pos=k, k_neg=k, gamma=1e-3, seed=cfg.seed + 7)
+        if key == "control-shifted":
+            # two points (one per class, on the margin planes), shifted along w_true: b_s != 0 and, with
+            # nothing else to pin the margin, eq. (7) trades bias for weight norm: eq. (7) != eq. (9)
+            return PlantedSpec(d=2, n_pos=1, n_neg=1, k_pos=1, k_neg=1, gamma=1.0, seed=cfg.seed + 5)
+        if key == "control-pinned":
+            # S(6, 4) pins the margin hyperplanes: eq. (7) = eq. (9) but, shifted, b_hat != 0
+            return PlantedSpec(d=2, n_pos=20, n_neg=20, k_pos=6, k_neg=4, gamma=1.0, gap=1.0, seed=cfg.seed + 6)
+        return cfg.stable_spec(key)
+
+    def data(self, key: str) -> DataRecord:
+        def make():
+            spec = self.spec(key)
+            ds = planted_dataset(spec)
+            shift = 1.5 if key.startswith("control") else 0.0
+            X = ds.X + shift * spec.w_true if shift else ds.X
+            self.record(f"data:{key}", kind="planted data set (numerics.datasets, explicit parametric construction)",
+                        shift_along_w_true=shift, **{f"spec.{k}": v for k, v in asdict(spec).items()})
+            return DataRecord(key, spec, np.asarray(X), np.asarray(ds.y), shift)
+
+        return self.memo(f"data:{key}", make)
+
+    def tests(self, key: str):
+        """(standard, concentrated) test sets of ``key``'s spec (seeds derived from the config seed)."""
+        def make():
+            spec = self.spec(key)
+            n = self.config.n_test
+            seed = self.config.seed + 100
+            return (standard_test(spec, n, seed=seed), concentrated_test(spec, n, alpha=self.config.alpha, seed=seed))
+
+        return self.memo(f"tests:{key}", make)
+
+    def geometry(self, key: str) -> PaperAssumptions:
+        """eq. (7), eq. (9) and Assumptions 3.1-3.3 on data set ``key`` (theory.geometry)."""
+        d = self.data(key)
+        return self.memo(f"geometry:{key}", lambda: paper_assumptions(d.X, d.y))
+
+    def residual(self, key: str, eta: float) -> ResidualLimit:
+        """theta_tilde of Theorem 4.2 (augmented) for data set ``key`` and step ``eta`` (theory.residual)."""
+        d = self.data(key)
+        return self.memo(f"residual:{key}:{eta!r}", lambda: residual_limit(d.X, d.y, eta, solution=self.geometry(key).eq7))
+
+    def lambda0(self, key: str, reduction: str = "sum") -> float:
+        """lambda_max of the Hessian at w = 0, b = 0 (theory.stability.sharpness_at_init)."""
+        d = self.data(key)
+        return self.memo(f"lambda0:{key}:{reduction}",
+                         lambda: sharpness_at_init(d.X, d.y, eta=1.0, reduction=reduction).lambda_max)
+
+    def stable_eta(self, key: str) -> float:
+        """eta with eta * lambda_max(H(0)) = stable_eta_lambda (< 2: GD linearly stable everywhere)."""
+        return self.config.stable_eta_lambda / self.lambda0(key)
+
+    def checkpoints(self, steps: int) -> np.ndarray:
+        return log_schedule(steps, self.config.per_decade, with_next=True)
+
+    # ---------------------------------------------------------------- runs
+
+    def _measure(self, key, data, traj, with_theory):
+        std, conc = self.tests(key)
+        kwargs = {}
+        geo = res = None
+        if with_theory:
+            geo = self.geometry(key)
+            res = self.residual(key, traj.eta)
+            kwargs = dict(w_hat=geo.eq7.w_hat, b_hat=geo.eq7.b_hat,
+                          theta_tilde=np.append(res.w_tilde, res.b_tilde), support=res.support)
+        meas = measure_trajectory(data.X, data.y, traj.t, traj.w, traj.b,
+                                  tests={"standard": (std.X, std.y), "concentrated": (conc.X, conc.y)}, **kwargs)
+        return meas, geo, res
+
+    def _describe(self, key, data, eta, steps, reduction, eta_lambda, engine, wall):
+        self.record(
+            key, method=GD_METHOD, engine=engine, data=f"data:{data.key}", eta=eta, reduction=reduction,
+            eta_lambda_max_H0=eta_lambda, steps=steps,
+            checkpoints=f"log-spaced, {self.config.per_decade} per decade, each with the next step (both parities)",
+            precision="float64", test_sets=f"standard and concentrated (alpha = {self.config.alpha}), "
+            f"{self.config.n_test} points each, seed {self.config.seed + 100}", wall_s=round(wall, 2),
+        )
+
+    def single_run(self, key: str, *, eta: float, steps: int, with_theory: bool = True) -> RunRecord:
+        """run_gd on data set ``key`` (checkpointed under ``state_dir``), measured."""
+        run_key = f"gd:{key}"
+
+        def make():
+            data = self.data(key)
+            ck = self.checkpoints(steps)
+            state = None
+            if self.state_dir is not None:
+                self.state_dir.mkdir(parents=True, exist_ok=True)
+                state = self.state_dir / f"{key}-eta{eta:.6g}-steps{steps}.npz"
+            self.log(f"GD on {key}: N = {data.X.shape[0]}, d = {data.X.shape[1]}, eta = {eta:.4g}, {steps:,} steps"
+                     + (f" (resumable state {state})" if state else ""))
+            tic = time.perf_counter()
+            traj = run_gd(data.X, data.y, eta=eta, steps=steps, checkpoints=ck, state_path=state, save_every_s=20.0)
+            wall = time.perf_counter() - tic
+            lam = self.lambda0(key)
+            self._describe(run_key, data, eta, steps, "sum", eta * lam, "numba run_gd", wall)
+            meas, geo, res = self._measure(key, data, traj, with_theory)
+            return RunRecord(run_key, data, eta, "sum", eta * lam, traj, meas, geo, res)
+
+        return self.memo(run_key, make)
+
+    def paper_run(self) -> RunRecord:
+        """The paper-regime run: paper_spec, eta = paper_eta, summed loss, paper_steps."""
+        return self.single_run("paper", eta=self.config.paper_eta, steps=self.config.paper_steps)
+
+    def small_paper_run(self) -> RunRecord:
+        return self.single_run("small-paper", eta=self.config.paper_eta, steps=self.config.small_paper_steps)
+
+    def dim_run(self) -> RunRecord:
+        """Stable regime in dimension dim_d (same construction as S35-35)."""
+        return self.single_run("dim", eta=self.stable_eta("dim"), steps=self.config.dim_steps)
+
+    def d1024_run(self) -> RunRecord:
+        """d = 1024 at reduced N and steps, paper's eta; no max-margin solve (too costly at this size)."""
+        return self.single_run("d1024", eta=self.config.paper_eta, steps=self.config.d1024_steps, with_theory=False)
+
+    def stable_runs(self) -> dict:
+        """All stable sets in one batched call (numerics.engine.run_gd_batch), measured; key -> RunRecord."""
+        def make():
+            cfg = self.config
+            keys = [s[0] for s in cfg.stable_sets]
+            datas = [self.data(k) for k in keys]
+            etas = [self.stable_eta(k) for k in keys]
+            ck = self.checkpoints(cfg.stable_steps)
+            self.log(f"GD on the stable sweep ({len(keys)} sets of N = {datas[0].X.shape[0]}, gamma = {cfg.stable_gamma}, "
+                     f"eta lambda_max(H0) = {cfg.stable_eta_lambda}), {cfg.stable_steps:,} steps, batched")
+            tic = time.perf_counter()
+            trajs = run_gd_batch([d.X for d in datas], [d.y for d in datas], etas, steps=cfg.stable_steps, checkpoints=ck)
+            wall = time.perf_counter() - tic
+            out = {}
+            for k, d, eta, tr in zip(keys, datas, etas, trajs):
+                run_key = f"gd:{k}"
+                self._describe(run_key, d, eta, cfg.stable_steps, "sum", eta * self.lambda0(k), "numba run_gd_batch", wall)
+                meas, geo, res = self._measure(k, d, tr, True)
+                out[k] = RunRecord(run_key, d, eta, "sum", eta * self.lambda0(k), tr, meas, geo, res)
+            return out
+
+        return self.memo("stable-runs", make)
+
+    def derivation_reports(self) -> dict:
+        """theory.derivations: id -> (passed, discrepancies)."""
+        def make():
+            from theory.derivations import all_derivations
+
+            self.log("verifying the symbolic derivations (theory.derivations)")
+            return {d.id: (bool(d.verify().passed), tuple(d.discrepancies)) for d in all_derivations()}
+
+        return self.memo("derivations", make)

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import assume, example, given, settings, target
+from hypothesis import assume, currently_in_test_context, example, given, settings, target
 from hypothesis import strategies as st
 from scipy.linalg import expm
 from scipy.optimize import brentq
@@ -26,11 +26,13 @@ from scipy.optimize import brentq
 from checks.tolerances import (
     AGREE_FLOW_RTOL_PER_ETA_LAMBDA,
     AGREE_HEADLINE_KSTAR_FRACTION,
+    AGREE_HEADLINE_KSTAR_FRACTION_BALANCED,
     AGREE_LIMIT_ATOL,
     AGREE_LINEAR_ATOL,
     AGREE_ONE_STEP_RTOL,
     AGREE_PHASE3_FALL,
     AGREE_THRESHOLD_R,
+    AGREE_TTE_BALANCED_MAX,
     AGREE_TTE_FACTOR,
 )
 from lingrok.claims_common import settled_time
@@ -46,6 +48,14 @@ from theory.residual import residual_limit
 from theory.stability import augmented_features, late_time_stability, sharpness_at_init
 
 # ---------------------------------------------------------------- strategies
+
+
+def _require(condition) -> None:
+    """A precondition: assume() inside a property-based test, a hard assert in a plain test."""
+    if currently_in_test_context():
+        assume(condition)
+    else:
+        assert condition
 
 
 @st.composite
@@ -86,14 +96,14 @@ FIXED_3D = PlantedSpec(d=3, n_pos=14, n_neg=10, k_pos=8, k_neg=5, gamma=0.2, gap
 
 
 def _theory(spec, c):
-    """Data, eta = c / lambda_max(H(0)), and the theory; assume() the paper's premises."""
+    """Data, eta = c / lambda_max(H(0)), and the theory; _require() the paper's premises."""
     ds = planted_dataset(spec)
     X, y = ds.X, ds.y
     pa = paper_assumptions(X, y)
-    assume(pa.b_s_is_zero and pa.support_spans_data and pa.eq7.status == "optimal")
+    _require(pa.b_s_is_zero and pa.support_spans_data and pa.eq7.status == "optimal")
     eta = c / sharpness_at_init(X, y, eta=1.0).lambda_max
     res = residual_limit(X, y, eta, solution=pa.eq7)
-    assume(res.status == "optimal" and res.weak_support.size == 0)
+    _require(res.status == "optimal" and res.weak_support.size == 0)
     S = res.support
     lt = late_time_stability(res.alphas[S], augmented_features(X, y)[S], eta=eta)
     return X, y, eta, pa, res, lt
@@ -181,7 +191,7 @@ def _from_zero(spec, c):
     conc = concentrated_test(spec, 400, seed=spec.seed + 1)
     curve = asymptotic_test_time(pa.eq7.w_hat, pa.eq7.b_hat, res.w_tilde, res.b_tilde, conc.X, conc.y, 0.0)
     steps = max(30 * k_star * math.exp(abs(res.b_inf)), 3 * curve.first_step)
-    assume(steps <= 3e6)  # clustered SVs can leave a perpendicular w_tilde that takes ~1e8 steps to fade
+    _require(steps <= 3e6)  # clustered SVs can leave a perpendicular w_tilde that takes ~1e8 steps to fade
     ck = log_schedule(int(steps), 20)
     tr = run_gd(X, y, eta=eta, steps=int(steps), checkpoints=ck)
     m = measure_trajectory(X, y, tr.t, tr.w, tr.b, tests={"conc": (conc.X, conc.y)}, w_hat=pa.eq7.w_hat,
@@ -245,14 +255,22 @@ def test_gd_follows_the_gradient_flow_in_the_stable_regime(spec, c):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("gamma, k_pos, k_neg", [(0.05, 35, 20), (0.05, 35, 10), (0.03, 35, 35)])
+@pytest.mark.parametrize("gamma, k_pos, k_neg", [(0.05, 35, 10), (0.05, 35, 5), (0.03, 35, 35), (0.05, 35, 35)])
 def test_paper_like_sets_headline_and_asymptotic_time(gamma, k_pos, k_neg):
-    """N = 200 planted sets at small gamma: the same discrepancies at the ledger's scale."""
+    """N = 200 planted sets at small gamma: the same discrepancies at the ledger's scale.
+
+    With SV imbalance k+/k- >= 2 the asymptotic hyperplane's T_te is right within a factor; with
+    balanced SVs (the 4/(gamma^2 eta |S|) case) GD groks several times earlier (pinned discrepancy).
+    """
     spec = PlantedSpec(d=2, n_pos=100, n_neg=100, k_pos=k_pos, k_neg=k_neg, gamma=gamma, gap=2 * gamma, seed=4)
     X, y, eta, pa, res, k_star, tr, m, conc = _from_zero(spec, 1.0)
     curve = asymptotic_test_time(pa.eq7.w_hat, pa.eq7.b_hat, res.w_tilde, res.b_tilde, conc.X, conc.y, 0.0)
     assert curve.limit_accuracy == curve.sup_accuracy
     T = settled_time(tr.t, m.test["conc"].accuracy, curve.sup_accuracy)
     headline = theorem_4_6_test_time(res.delta, 0.0, 10.0, gamma=pa.gamma, B=0.0).T_headline
-    assert T / headline >= AGREE_HEADLINE_KSTAR_FRACTION * k_star
-    assert 1.0 / AGREE_TTE_FACTOR <= T / curve.first_step <= AGREE_TTE_FACTOR
+    if k_pos >= 2 * k_neg:
+        assert T / headline >= AGREE_HEADLINE_KSTAR_FRACTION * k_star
+        assert 1.0 / AGREE_TTE_FACTOR <= T / curve.first_step <= AGREE_TTE_FACTOR
+    else:
+        assert T / headline >= AGREE_HEADLINE_KSTAR_FRACTION_BALANCED * k_star
+        assert T / curve.first_step <= AGREE_TTE_BALANCED_MAX

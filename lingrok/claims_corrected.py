@@ -293,9 +293,12 @@ def check_flow(ctx):
 
     verdict, cond = regime_verdict(ok(s), ok(p), stable_regime="the stable regime (eta lambda_max(H0) = 1)",
                                    paper_regime=f"the paper's eta (eta lambda_max(H0) = {fmt(small.eta_lambda0)}: GD leaves the flow)")
-    summary = (f"stable {key}: flow vs GD state error {fmt(max(s['b_err'], s['w_err']))}, T_te {s['T_fl']} vs {s['T_gd']}, distance peak "
-               f"{s['p2_fl']} vs {s['p2_gd']}; at the paper's eta (N = 200) error {fmt(max(p['b_err'], p['w_err']))}, T_te {p['T_fl']} vs "
-               f"{p['T_gd']}; the SV-only flow groks at {T_sv} (population ignored)")
+    def T(x):
+        return "not settled" if x is None else str(x)
+
+    summary = (f"stable {key}: flow vs GD state error {fmt(max(s['b_err'], s['w_err']))}, T_te {T(s['T_fl'])} vs {T(s['T_gd'])}, "
+               f"distance peak {s['p2_fl']} vs {s['p2_gd']}; at the paper's eta (N = 200) error {fmt(max(p['b_err'], p['w_err']))}, "
+               f"T_te {T(p['T_fl'])} vs {T(p['T_gd'])} (flow vs GD); the SV-only flow groks at {T(T_sv)} (population ignored)")
     return finding(verdict, summary, evidence, cond)
 
 

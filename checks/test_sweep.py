@@ -147,7 +147,7 @@ def test_run_one_records_errors_instead_of_raising():
 def cluster():
     distributed = pytest.importorskip("distributed")
     lc = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None)
+                                  dashboard_address="127.0.0.1:0")
     client = distributed.Client(lc)
     yield lc, client
     client.close()

@@ -119,7 +119,8 @@ def run_figure(res, stem, *, title: str, gamma: float, paper_phases=None, paper_
             label = "PGD (standard, r = 1)" if name == "pgd" else name
             _plot_parities(axes[2], res.t, acc, _CURVES.get(name, "gray"), label)
         axes[2].set_ylabel("accuracy")
-        axes[2].set_ylim(0.4, 1.02)
+        lowest = min(float(np.min(np.asarray(a)[np.asarray(res.t) >= 1])) for a in res.accuracy.values())
+        axes[2].set_ylim(min(0.4, lowest - 0.03), 1.02)
         _predicted_lines(axes, res)
         if paper_T_te:
             for k, ax in enumerate(axes):

@@ -424,7 +424,7 @@ def _connect(scheduler: str | None, n_workers: int | None, timeout_s: float):
                              "check the address (tcp://HOST:PORT) and that the scheduler is running") from None
     n = n_workers or max(1, os.cpu_count() or 1)
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None)
+                           dashboard_address="127.0.0.1:0")
     return Client(cluster), cluster
 
 

@@ -230,3 +230,30 @@ def test_scan_on_non_separable_data_reports_why_eq11_is_unavailable():
     assert scan.eq11_unavailable is not None and "separable" in scan.eq11_unavailable
     assert scan.rows[0].comparison is not None and scan.rows[0].eq11_gd is None
     assert scan.largest_matching_eta is None
+
+
+# --- slow: the paper's 2-D setting -----------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_paper_2d_gd_is_the_flow_only_where_the_support_vector_asymptote_is_stable():
+    """D(1000,1000), S(350,350), gamma = 1e-3: GD is far from the flow at eta = 1e-2 and 1e-3, but
+    within 2e-3 of it at 5e-4 and 4e-4, which are unstable at initialisation (eta lambda_max(H(0)) > 2)
+    yet below 8 / lambda_max(sum_s z_s z_s^T), where the asymptote is stable (t_EoS logistic = 0)."""
+    from numerics.datasets import paper_2d_spec, planted_dataset
+    from theory.residual import residual_limit
+    from theory.stability import augmented_features, late_time_stability, sharpness_at_init
+
+    ds = planted_dataset(paper_2d_spec())
+    X, y = np.array(ds.X), np.array(ds.y)
+    res = residual_limit(X, y, 1.0)
+    Z = augmented_features(X, y)[res.support]
+    for eta, close in ((1e-2, False), (1e-3, False), (5e-4, True), (4e-4, True)):
+        late = late_time_stability(res.alphas[res.support], Z, eta=eta)
+        assert sharpness_at_init(X, y, eta=eta).unstable
+        assert (late.t_eos_logistic == 0.0) == close
+        c = gd_vs_flow(X, y, eta=eta, checkpoints=flow_time_checkpoints(eta, 1.0, 100.0, per_decade=5))
+        if close:
+            assert np.max(c.theta_rel) < 2e-3 and np.max(c.accuracy_abs) <= 1e-3
+        else:
+            assert np.min(c.theta_rel) > 0.1

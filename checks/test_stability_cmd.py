@@ -211,6 +211,7 @@ def test_human_output_and_progress(capsys, eos_files):
         (["missing.npz"], "DATA"),
         (["{train}", "--steps", "100", "--reference-steps", "200"], "--reference-steps"),
         (["{train}", "--test", "{bad_test}"], "features"),
+        (["{train}", "--atol", "0", "--rtol", "0"], "--atol"),
     ],
 )
 def test_usage_errors_exit_2(capsys, tmp_path, eos_files, argv, message):

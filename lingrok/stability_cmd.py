@@ -145,6 +145,8 @@ def run(args) -> int:
     test = load(args.test, "TEST") if args.test else None
     if test is not None:
         require_same_dimension(train, test)
+    if args.atol == 0 and args.rtol == 0:
+        raise UsageError("--atol and --rtol cannot both be 0 (eq. (11) would have to match exactly); give one a positive value")
     if args.reference_steps is not None and args.reference_steps > args.steps:
         raise UsageError(f"--reference-steps ({args.reference_steps:,}) must not exceed --steps ({args.steps:,})")
     report = stability_report(

@@ -183,6 +183,8 @@ def _flow_table(cmp_) -> dict:
             "b_gd": [float(v) for v in cmp_.gd_b_pair[k]], "b_flow": [float(v) for v in cmp_.flow_b_pair[k]],
             "w_norm_gd": [float(v) for v in cmp_.gd_w_norm_pair[k]],
             "w_norm_flow": [float(v) for v in cmp_.flow_w_norm_pair[k]],
+            "accuracy_gd": [float(v) for v in cmp_.gd_accuracy_pair[k]],
+            "accuracy_flow": [float(v) for v in cmp_.flow_accuracy_pair[k]],
             "b_abs": float(cmp_.b_abs[k]), "b_rel": _num(cmp_.b_rel[k]),
             "b_abs_parity_mean": float(cmp_.b_abs_parity_mean[k]),
             "w_norm_rel": _num(cmp_.w_norm_rel[k]), "distance_rel": _num(cmp_.distance_rel[k]),

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
+
 from lingrok.errors import AssumptionViolation, UsageError
 from lingrok.inputs import load, require_same_dimension
 
@@ -54,7 +56,7 @@ def predict(train, test, *, eta: float, eps: float, alpha: float, allow_violatio
 
     eq7 = assumptions.eq7
     res = residual_limit(train.X, train.y, eta, solution=eq7)
-    B = float(math.hypot(float((res.w_tilde ** 2).sum()) ** 0.5, res.b_tilde))
+    B = float(np.linalg.norm(np.append(res.w_tilde, res.b_tilde)))  # ||theta_tilde||
     t46 = theorem_4_6_test_time(res.delta, eps, alpha, gamma=assumptions.gamma, B=B)
     report = {
         "data": train.path, "n": train.n, "d": train.d, "eta": eta, "eps": eps, "alpha": alpha,

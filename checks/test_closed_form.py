@@ -300,3 +300,9 @@ def test_invalid_input_raises(kwargs, match):
 def test_mp_rejects_low_precision():
     with pytest.raises(ValueError, match="`dps` must be an integer >= 15"):
         bias_closed_form_mp([1.0], 0.0, 1.0, 1.0, 1.0, dps=5)
+
+
+def test_bias_limit_when_the_ratio_overflows_float64():
+    """A+/A- = 1e600 is outside float64; b_inf = (1/2) log(A+/A-) = 300 log 10 must still come out."""
+    assert bias_limit(1e300, 1e-300).b_inf == pytest.approx(300 * math.log(10), rel=1e-14)
+    assert bias_limit(1e-300, 1e300).b_inf == pytest.approx(-300 * math.log(10), rel=1e-14)

@@ -315,3 +315,15 @@ def test_eq9_needs_both_classes():
         svm_with_bias(np.array([[1.0], [2.0]]), np.array([1.0, 1.0]))
     sol = augmented_max_margin(np.array([[1.0], [2.0]]), np.array([1.0, 1.0]))  # eq. (7) is fine
     np.testing.assert_allclose([sol.w_hat[0], sol.b_hat], [0.5, 0.5], atol=1e-14)  # argmin w^2 + b^2, w + b >= 1
+
+
+@pytest.mark.parametrize("max_iter", [1, 2, 3])
+def test_iteration_limit_reports_inaccurate_instead_of_crashing(max_iter):
+    """Stopped early (all multipliers may still be 0), the solver reports, it does not divide by zero."""
+    X = np.array([[2, 1], [1.5, -0.5], [-2, 0.3], [-1, -1.2], [3, 0.2], [-2.5, -0.4]], dtype=float)
+    y = np.array([1, 1, -1, -1, 1, -1], dtype=float)
+    for solve in (svm_with_bias, augmented_max_margin):
+        sol = solve(X, y, max_iter=max_iter)
+        assert sol.status in ("optimal", "inaccurate")
+        if sol.status == "inaccurate":
+            assert "iteration limit" in sol.message or max(sol.stationarity, sol.complementarity) > 1e-10

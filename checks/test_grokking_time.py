@@ -218,6 +218,7 @@ def test_sweep_reproduces_theorem_4_6_on_concentrated_set():
     ],
 )
 def test_theorem_4_6_validation(kwargs, match):
+    kwargs = dict(kwargs)  # the parametrize dict is shared between runs: never mutate it
     with pytest.raises(ValueError, match=match):
         theorem_4_6_test_time(kwargs.pop("delta"), kwargs.pop("eps"), kwargs.pop("alpha"), **kwargs)
 

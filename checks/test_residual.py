@@ -119,6 +119,7 @@ def test_stationarity_and_bias_identity(data, eta):
     assert scaled_error(b_gap, ident, rtol=RES_IDENTITY_RTOL, atol=RES_IDENTITY_RTOL * (1 + abs(b_inf))) < 1
     assert scaled_error(r.b_tilde_minus_b_inf, b_gap, rtol=RES_IDENTITY_RTOL, atol=RES_IDENTITY_RTOL * (1 + abs(b_inf))) < 1
     assert scaled_error(r.rate, math.sqrt(th_norm2**2 - r.b_hat**2) / eta, rtol=RES_IDENTITY_RTOL) < 1
+    assert scaled_error(r.rate_identity, math.sqrt(th_norm2**2 - r.b_hat**2) / eta, rtol=RES_IDENTITY_RTOL) < 1
 
 
 @pytest.mark.parametrize("k_plus, k_minus", [(350, 350), (350, 100), (100, 350)])

@@ -442,3 +442,13 @@ def test_t_eos_from_theory_residual_alphas_matches():
     other = late_time_stability(res.alphas[res.support], Z[res.support], eta=eta)
     assert other.t_eos == pytest.approx(lt.t_eos, rel=1e-6)
     assert other.t_eos_logistic == pytest.approx(lt.t_eos_logistic, rel=1e-6)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_direction_fractions_sum_to_one_for_generic_support_vectors(seed):
+    """normal + boundary + bias fractions of the unstable direction partition it (generic z's, d = 3)."""
+    rng = np.random.default_rng(seed)
+    Z = rng.normal(size=(6, 4))
+    r = late_time_stability(rng.uniform(0.5, 2.0, size=6), Z, eta=0.1)
+    assert min(r.normal_fraction, r.boundary_fraction, r.bias_fraction) > 0
+    assert r.normal_fraction + r.boundary_fraction + r.bias_fraction == pytest.approx(1.0, rel=1e-12)

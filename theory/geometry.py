@@ -240,10 +240,12 @@ def _solution(problem, X, y, w, b, alphas, iterations, converged, support_tol):
     if problem == "eq7":
         stat = float(np.hypot(stat, b - float(alphas @ y))) / theta_norm
     else:
-        stat = stat / theta_norm + abs(float(alphas @ y)) / asum
+        # all-zero multipliers (e.g. stopped after a few iterations) certify nothing: infinite residuals
+        stat = stat / theta_norm + (abs(float(alphas @ y)) / asum if asum > 0 else float("inf"))
     primal = float(max(0.0, -slack.min()))
-    comp = float(alphas @ np.abs(slack)) / asum
-    dual = float(max(0.0, -alphas.min())) / float(alphas.max())
+    comp = float(alphas @ np.abs(slack)) / asum if asum > 0 else float("inf")
+    amax = float(alphas.max())
+    dual = float(max(0.0, -alphas.min())) / amax if amax > 0 else float("inf")
     ok = converged and max(primal, stat, comp, dual) <= QP_KKT_TOL
     status = "optimal" if ok else "inaccurate"
     message = (

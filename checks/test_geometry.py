@@ -327,3 +327,24 @@ def test_iteration_limit_reports_inaccurate_instead_of_crashing(max_iter):
         assert sol.status in ("optimal", "inaccurate")
         if sol.status == "inaccurate":
             assert "iteration limit" in sol.message or max(sol.stationarity, sol.complementarity) > 1e-10
+
+
+@pytest.mark.parametrize("solve", [svm_with_bias, augmented_max_margin], ids=["eq9", "eq7"])
+def test_reported_kkt_residuals_equal_an_independent_recomputation(solve):
+    """The certificate fields are what they say: recomputed here from w, b, alphas by their definitions."""
+    rng = np.random.default_rng(7)
+    X = np.concatenate([rng.uniform(-3, 3, size=(40, 2)) + [4, 0], rng.uniform(-3, 3, size=(40, 2)) - [4, 0]])
+    y = np.repeat([1.0, -1.0], 40)
+    sol = solve(X, y)
+    assert sol.status == "optimal"
+    slack = y * (X @ sol.w_hat + sol.b_hat) - 1
+    a = sol.alphas
+    comp = float(np.sum(a * np.abs(slack)) / np.sum(a))
+    assert sol.complementarity == pytest.approx(comp, rel=1e-9, abs=1e-15)
+    w_gap = np.linalg.norm(sol.w_hat - (a * y) @ X)
+    if sol.problem == "eq7":
+        stat = np.hypot(w_gap, sol.b_hat - a @ y) / np.hypot(np.linalg.norm(sol.w_hat), sol.b_hat)
+    else:
+        stat = w_gap / np.linalg.norm(sol.w_hat) + abs(a @ y) / np.sum(a)
+    assert sol.stationarity == pytest.approx(stat, rel=1e-9, abs=1e-15)
+    assert sol.primal_infeasibility == pytest.approx(max(0.0, -slack.min()), abs=1e-15)

@@ -30,11 +30,12 @@ Rows are SHUFFLED by a seeded permutation (neither class nor SV order survives);
 from __future__ import annotations
 
 import math
-import operator
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+
+from numerics.validation import count
 
 __all__ = [
     "PlantedSpec",
@@ -53,18 +54,6 @@ _STREAM_SV_POS, _STREAM_SV_NEG, _STREAM_POP_POS, _STREAM_POP_NEG, _STREAM_SHUFFL
 _STREAM_STANDARD, _STREAM_CONCENTRATED = 11, 12
 _MAX_BATCH_FLOATS = 4_000_000  # cap on one rejection batch (32 MB of float64)
 _MAX_TRIALS_PER_POINT = 100_000  # give up (ValueError) when acceptance is below 1e-5
-
-
-def _int(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool):
-        raise ValueError(f"`{name}` must be an integer, got a bool")
-    try:
-        out = operator.index(value)
-    except TypeError:
-        raise ValueError(f"`{name}` must be an integer, got {value!r}") from None
-    if out < minimum:
-        raise ValueError(f"`{name}` must be >= {minimum}, got {out}")
-    return int(out)
 
 
 def _positive(value, name: str, *, allow_zero: bool = False) -> float:
@@ -115,12 +104,12 @@ class PlantedSpec:
 
     def __post_init__(self):
         set_ = object.__setattr__
-        set_(self, "d", _int(self.d, "d", 1))
-        set_(self, "n_pos", _int(self.n_pos, "n_pos", 1))
-        set_(self, "n_neg", _int(self.n_neg, "n_neg", 1))
-        set_(self, "k_pos", _int(self.k_pos, "k_pos", 0))
-        set_(self, "k_neg", _int(self.k_neg, "k_neg", 0))
-        set_(self, "seed", _int(self.seed, "seed", 0))
+        set_(self, "d", count(self.d, "d", 1))
+        set_(self, "n_pos", count(self.n_pos, "n_pos", 1))
+        set_(self, "n_neg", count(self.n_neg, "n_neg", 1))
+        set_(self, "k_pos", count(self.k_pos, "k_pos", 0))
+        set_(self, "k_neg", count(self.k_neg, "k_neg", 0))
+        set_(self, "seed", count(self.seed, "seed", 0))
         set_(self, "gamma", _positive(self.gamma, "gamma"))
         set_(self, "box", _positive(self.box, "box"))
         set_(self, "gap", _positive(self.gap, "gap", allow_zero=True))
@@ -425,8 +414,8 @@ def planted_dataset(spec: PlantedSpec) -> Dataset:
 def _test_set(spec: PlantedSpec, n: int, seed: int, kind: str, lo: float, hi: float, key: int) -> TestSet:
     if not isinstance(spec, PlantedSpec):
         raise ValueError(f"`spec` must be a PlantedSpec, got {type(spec).__name__}")
-    n = _int(n, "n", 1)
-    seed = _int(seed, "seed", 0)
+    n = count(n, "n", 1)
+    seed = count(seed, "seed", 0)
     c = float(spec.w_true[0])
     rng = np.random.default_rng([seed, key])
     X = _sample_band(rng, n, spec.d, spec.box, [(-hi, -lo), (lo, hi)], c)

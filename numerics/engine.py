@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import operator
 import os
 import sys
 import time
@@ -34,6 +33,7 @@ from scipy.special import expit
 from numerics import engine_kernels as _k
 from numerics.loss import check_data, check_reduction
 from numerics.schedule import log_schedule, merge_schedules
+from numerics.validation import count
 
 __all__ = ["GDTrajectory", "run_gd", "run_gd_batch", "reference_gd", "naive_gd", "ENGINE_VERSION"]
 
@@ -84,18 +84,6 @@ class GDTrajectory:
 
 # --------------------------------------------------------------------------------------------
 # validation and preparation
-
-
-def _count(value, name: str, minimum: int = 0) -> int:
-    if isinstance(value, bool):
-        raise ValueError(f"`{name}` must be an integer, got a bool")
-    try:
-        out = int(operator.index(value))
-    except TypeError:
-        raise ValueError(f"`{name}` must be an integer, got {value!r}") from None
-    if out < minimum:
-        raise ValueError(f"`{name}` must be >= {minimum}, got {out}")
-    return out
 
 
 def _eta(value) -> float:
@@ -337,15 +325,15 @@ def run_gd(
     prob = _prepare(X, y)
     n, d = prob.X.shape
     eta = _eta(eta)
-    steps = _count(steps, "steps")
+    steps = count(steps, "steps")
     check_reduction(reduction)
     ck = _schedule(steps, checkpoints)
     theta0 = _initial(w0, b0, d)
-    stop = steps if stop_at is None else _count(stop_at, "stop_at")
+    stop = steps if stop_at is None else count(stop_at, "stop_at")
     if stop > steps:
         raise ValueError(f"`stop_at` must be <= steps = {steps}, got {stop}")
     if save_every_steps is not None:
-        save_every_steps = _count(save_every_steps, "save_every_steps", 1)
+        save_every_steps = count(save_every_steps, "save_every_steps", 1)
     save_every_s = float(save_every_s)
     if not save_every_s > 0:
         raise ValueError(f"`save_every_s` must be positive (inf: never by time), got {save_every_s}")
@@ -435,7 +423,7 @@ def run_gd_batch(
     eta_arr = np.broadcast_to(np.asarray(etas, dtype=np.float64), (r_count,)).copy()
     for e in eta_arr:
         _eta(e)
-    steps = _count(steps, "steps")
+    steps = count(steps, "steps")
     check_reduction(reduction)
     ck = _schedule(steps, checkpoints)
     w0s = [None] * r_count if w0s is None else list(w0s)
@@ -493,7 +481,7 @@ def reference_gd(X, y, *, eta: float = 0.01, steps: int, checkpoints=None, reduc
     X, y = check_data(X, y)
     n, d = X.shape
     eta = _eta(eta)
-    steps = _count(steps, "steps")
+    steps = count(steps, "steps")
     check_reduction(reduction)
     ck = _schedule(steps, checkpoints)
     theta0 = _initial(w0, b0, d)
@@ -541,7 +529,7 @@ def naive_gd(X, y, *, eta: float = 0.01, steps: int, checkpoints=None, reduction
     X, y = check_data(X, y)
     n, d = X.shape
     eta = _eta(eta)
-    steps = _count(steps, "steps")
+    steps = count(steps, "steps")
     check_reduction(reduction)
     ck = _schedule(steps, checkpoints)
     theta0 = _initial(w0, b0, d)

@@ -10,24 +10,12 @@ fraction of the storage.
 from __future__ import annotations
 
 import math
-import operator
 
 import numpy as np
 
+from numerics.validation import count
+
 __all__ = ["log_schedule", "linear_schedule", "merge_schedules"]
-
-
-def _count(value, name: str, *, minimum: int = 0) -> int:
-    """Validate a non-negative integer count (bool rejected)."""
-    if isinstance(value, bool):
-        raise ValueError(f"`{name}` must be an integer, got a bool ({value!r})")
-    try:
-        out = operator.index(value)
-    except TypeError:
-        raise ValueError(f"`{name}` must be an integer, got {value!r}") from None
-    if out < minimum:
-        raise ValueError(f"`{name}` must be >= {minimum}, got {out}")
-    return int(out)
 
 
 def merge_schedules(steps: int, *parts, with_next: bool = False) -> np.ndarray:
@@ -46,7 +34,7 @@ def merge_schedules(steps: int, *parts, with_next: bool = False) -> np.ndarray:
     Raises:
         ValueError: a step is negative, above ``steps``, or not an integer.
     """
-    steps = _count(steps, "steps")
+    steps = count(steps, "steps")
     collected = [np.array([0, steps], dtype=np.int64)]
     for part in parts:
         arr = np.asarray(list(part) if not isinstance(part, np.ndarray) else part)
@@ -92,8 +80,8 @@ def log_schedule(steps: int, per_decade: int = 20, *, extra=(), with_next: bool 
     >>> log_schedule(100, per_decade=2).tolist()
     [0, 1, 3, 10, 32, 100]
     """
-    steps = _count(steps, "steps")
-    per_decade = _count(per_decade, "per_decade", minimum=1)
+    steps = count(steps, "steps")
+    per_decade = count(per_decade, "per_decade", 1)
     pts = []
     if steps >= 1:
         top = math.log10(steps)
@@ -123,6 +111,6 @@ def linear_schedule(steps: int, every: int, *, with_next: bool = False) -> np.nd
     >>> linear_schedule(250, 100).tolist()
     [0, 100, 200, 250]
     """
-    steps = _count(steps, "steps")
-    every = _count(every, "every", minimum=1)
+    steps = count(steps, "steps")
+    every = count(every, "every", 1)
     return merge_schedules(steps, np.arange(0, steps + 1, every, dtype=np.int64), with_next=with_next)

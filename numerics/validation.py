@@ -1,0 +1,24 @@
+"""Input validation shared by the numerics modules: errors name the argument and the fix."""
+
+from __future__ import annotations
+
+import operator
+
+__all__ = ["count"]
+
+
+def count(value, name: str, minimum: int = 0) -> int:
+    """An integer >= ``minimum`` (bools and non-integers rejected), as a Python int.
+
+    Raises:
+        ValueError: naming ``name``, e.g. "`steps` must be >= 0, got -3".
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"`{name}` must be an integer, got a bool ({value!r})")
+    try:
+        out = int(operator.index(value))
+    except TypeError:
+        raise ValueError(f"`{name}` must be an integer, got {value!r}") from None
+    if out < minimum:
+        raise ValueError(f"`{name}` must be >= {minimum}, got {out}")
+    return out

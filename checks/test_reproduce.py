@@ -218,6 +218,66 @@ def test_cli_quick_table1_writes_our_numbers_beside_the_papers(tmp_path, capsys)
     for name in ("table1-d2.png", "table1-d2.svg", "table1-d1024.png", "table1-d1024.svg", "table1.json"):
         assert (tmp_path / name).stat().st_size > 0
 
+    # the folder is its own staleness reference: results.json re-renders to the same pages
+    check = ["reproduce", "table1", "--scale", "quick", "--out", str(tmp_path), "--check"]
+    assert main(check) == 0
+    assert "is up to date" in capsys.readouterr().out
+    original = table
+    (tmp_path / "table1.md").write_text(table.replace("7e6", "8e6"))
+    assert main(check) == 1
+    assert "differs: " in capsys.readouterr().err
+    assert main(["reproduce", "table1", "--scale", "quick", "--out", str(tmp_path), "--from-results"]) == 0
+    assert (tmp_path / "table1.md").read_text() == original
+    assert main(check) == 0
+    (tmp_path / "table1-extra.md").write_text("left over")
+    assert main(check) == 1
+    assert "stale (no longer generated)" in capsys.readouterr().err
+    (tmp_path / "table1-extra.md").unlink()
+    # numbers computed by other code: the recorded fingerprint of one module differs
+    archive = json.loads((tmp_path / "results.json").read_text())
+    archive["fingerprint"]["digest"] = "0" * 64
+    archive["fingerprint"]["files"]["numerics.engine"] = "0" * 64
+    (tmp_path / "results.json").write_text(json.dumps(archive))
+    capsys.readouterr()
+    assert main(check) == 1
+    err = capsys.readouterr().err
+    assert "code behind the numbers changed" in err and "numerics.engine" in err
+    # another target or scale is a usage error for --from-results, a stale folder for --check
+    assert main(["reproduce", "fig2", "--scale", "quick", "--out", str(tmp_path), "--check"]) == 1
+    assert main(["reproduce", "fig2", "--scale", "quick", "--out", str(tmp_path), "--from-results"]) == 2
+    assert main(["reproduce", "table1", "--scale", "quick", "--out", str(tmp_path / "none"), "--from-results"]) == 2
+
+
+def test_archive_round_trips_every_field_exactly(small_run, tmp_path):
+    import dataclasses
+
+    from lingrok.reproduce_archive import load_archive, save_archive
+
+    _, _, res = small_run
+    setups = {s.key: s for s in fig2_setups("quick")}
+    save_archive(tmp_path, {"target": "x", "results": {"small": res}, "setups": setups})
+    back = load_archive(tmp_path)
+    assert back["target"] == "x" and dict(back["setups"]) == setups
+    got = back["results"]["small"]
+
+    def same(a, b):
+        if isinstance(a, np.ndarray):
+            return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+        if dataclasses.is_dataclass(a):
+            return type(a) is type(b) and all(same(getattr(a, f.name), getattr(b, f.name))
+                                              for f in dataclasses.fields(a))
+        if isinstance(a, (dict, type(res.accuracy))):
+            return set(a) == set(b) and all(same(a[k], b[k]) for k in a)
+        if isinstance(a, (tuple, list)):
+            return len(a) == len(b) and all(same(x, z) for x, z in zip(a, b))
+        if isinstance(a, float) and math.isnan(a):
+            return isinstance(b, float) and math.isnan(b)
+        return type(a) is type(b) and a == b
+
+    assert same(res, got)
+    assert res.prediction is not None and same(res.prediction, got.prediction)
+    assert not same(res, dataclasses.replace(got, b=got.b + 1e-300 * 0 + np.where(got.t == got.t[-1], 1e-9, 0.0)))
+
 
 @pytest.mark.slow
 def test_cli_quick_all_writes_the_report(tmp_path):

@@ -8,6 +8,7 @@ the grid ends up in the table exactly once with the same numbers a serial run gi
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import socket
@@ -202,6 +203,29 @@ def test_sweep_on_a_scheduler_address(cluster, tmp_path):
                        .replace("steps = 300000", "steps = 20000"))
     out = run_sweep(cfg, tmp_path, scheduler=lc.scheduler_address, progress=False)
     assert (out.written, out.remaining, out.failed) == (2, 0, 0)
+
+
+def test_rows_of_other_code_are_never_resumed(cluster, tmp_path):
+    from lingrok.errors import UsageError
+    from lingrok.sweep import PROVENANCE_FILE, stale_provenance, sweep_fingerprint
+
+    _, client = cluster
+    cfg = parse_config(TINY.replace("steps = 300000", "steps = 2000"))
+    run_sweep(cfg, tmp_path, client=client, max_runs=2, progress=False)
+    record = json.loads((tmp_path / PROVENANCE_FILE).read_text())
+    assert record["fingerprint"]["digest"] == sweep_fingerprint().digest and stale_provenance(tmp_path) is None
+    assert "numerics.engine" in record["fingerprint"]["files"]  # the GD engine is part of the sweep's code
+    # the rows were computed by other code (one module's digest differs): resuming would mix the two
+    record["fingerprint"]["digest"] = "0" * 64
+    record["fingerprint"]["files"]["numerics.engine"] = "0" * 64
+    (tmp_path / PROVENANCE_FILE).write_text(json.dumps(record))
+    assert "numerics.engine" in stale_provenance(tmp_path)
+    with pytest.raises(UsageError, match="cannot be resumed: the code changed.*numerics.engine"):
+        run_sweep(cfg, tmp_path, client=client, progress=False)
+    (tmp_path / PROVENANCE_FILE).unlink()
+    with pytest.raises(UsageError, match="provenance.json is missing"):
+        run_sweep(cfg, tmp_path, client=client, progress=False)
+    assert len(read_table(tmp_path / "results.csv", columns(cfg.eps, cfg.levels))) == 2  # nothing appended
 
 
 def _closed_port() -> int:

@@ -40,6 +40,13 @@ def add_parser(subparsers) -> None:
                    "is not recomputed when the report is regenerated")
     p.add_argument("--no-figures", action="store_true", help="write tables only")
     p.add_argument("--json", action="store_true", help="print the results as one JSON object on stdout")
+    p.add_argument("--from-results", action="store_true",
+                   help="run nothing: re-render the tables, figures and report from DIR/results.json "
+                   "(written by an earlier run of the same target and scale)")
+    p.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 if DIR is stale: its results.json was computed by other code "
+                   "(a fingerprint of the source, lingrok.provenance) or for other setups, or its pages differ "
+                   "from what the code renders from results.json")
 
 
 def _needed(target: str, scale: str) -> dict:
@@ -96,35 +103,149 @@ def _command(args) -> str:
     return " ".join(parts)
 
 
-def run(args) -> int:
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {args.out}: exists and is not a folder; choose a folder")
-    from lingrok.array_backend import backend_available
+def _render(out: Path, target: str, scale: str, command: str, results: dict, setups: dict, *,
+            write_figures: bool, shown_out: str) -> dict:
+    """Write every table, figure and (for ``all``) the report from ``results``; return the summaries.
+
+    ``shown_out``: the output folder as the pages name it (the command's --out).
+    """
     from lingrok.reproduce_report import write_report, write_target
 
-    if not backend_available(args.backend):
-        raise UsageError(f"--backend {args.backend}: the package {args.backend!r} is not installed; "
-                         f"pip install {args.backend}, or use --backend numba")
-    if args.scale == "full" and args.backend in ("numba", "numpy") and args.target in ("table1", "all"):
-        print("lingrok reproduce: warning: --scale full runs d = 1024 at N = 1e6 for 1e7 steps (~1e16 "
-              "multiply-adds); on a CPU that takes weeks. Use --backend cupy or torch on a GPU.", file=sys.stderr)
-    tic = time.perf_counter()
-    setups = _needed(args.target, args.scale)
-    results = _run_all(setups, args.backend, quiet=args.json, state_dir=args.state_dir)
-    targets = ("table1", "fig1", "fig2", "fig4") if args.target == "all" else (args.target,)
+    targets = ("table1", "fig1", "fig2", "fig4") if target == "all" else (target,)
     summaries = {}
-    for target in targets:
-        summaries[target] = write_target(target, results, setups, out, write_figures=not args.no_figures)
-    if args.target == "all":
+    for name in targets:
+        summaries[name] = write_target(name, results, setups, out, write_figures=write_figures)
+    if target == "all":
         # the d = 2 run is drawn once, as Figure 1; Table 1's own copy would duplicate it
         for suffix in (".png", ".svg"):
             (out / f"table1-d2{suffix}").unlink(missing_ok=True)
         summaries["table1"]["files"] = [f for f in summaries["table1"]["files"] if not f.startswith("table1-d2")]
-        write_report(out, scale=args.scale, command=_command(args), results=results, setups=setups,
-                     summaries=summaries)
-        if not args.json:
-            print(f"all done in {time.perf_counter() - tic:.0f} s", file=sys.stderr)
+        write_report(out, scale=scale, command=command, results=results, setups=setups, summaries=summaries,
+                     shown_out=shown_out)
+    return summaries
+
+
+def _environment() -> dict:
+    import platform
+
+    import numba
+    import numpy
+
+    return {"python": platform.python_version(), "numpy": numpy.__version__, "numba": numba.__version__,
+            "machine": platform.machine()}
+
+
+def _archived(out: Path, args, setups: dict) -> dict:
+    """results.json of ``out``, checked to belong to this target, scale and these setups (UsageError if not)."""
+    from lingrok.reproduce_archive import ArchiveError, load_archive
+
+    try:
+        archive = load_archive(out)
+    except ArchiveError as exc:
+        raise UsageError(str(exc)) from None
+    if (archive["target"], archive["scale"]) != (args.target, args.scale):
+        raise UsageError(f"{out / 'results.json'} holds target {archive['target']!r} at scale {archive['scale']!r} "
+                         f"(written by `{archive['command']}`), not {args.target!r} at {args.scale!r}; "
+                         "give the same target and --scale")
+    changed = sorted(k for k in set(setups) | set(archive["setups"]) if setups.get(k) != archive["setups"].get(k))
+    if changed:
+        raise UsageError(f"{out / 'results.json'}: the setups {', '.join(changed)} differ from the code's; "
+                         f"rerun `{archive['command']}` without --from-results/--check")
+    return archive
+
+
+def _check(out: Path, args, setups: dict) -> int:
+    """--check: fingerprint, setups and a re-render in a temporary folder compared with ``out``."""
+    import tempfile
+
+    from lingrok.provenance import source_fingerprint
+    from lingrok.reproduce_archive import ENTRY_MODULES, RESULTS_FILE
+
+    try:
+        archive = _archived(out, args, setups)
+    except UsageError as exc:
+        print(f"lingrok reproduce --check: stale: {exc}", file=sys.stderr)
+        return 1
+    fix = f"rerun `{archive['command']}` and commit {out.as_posix()}"
+    recorded = archive["fingerprint"]
+    current = source_fingerprint(ENTRY_MODULES)
+    if current.digest != recorded["digest"]:
+        changed = current.changed(dict(recorded["files"]))
+        print(f"lingrok reproduce --check: stale: the code behind the numbers changed since they were computed "
+              f"(modules: {', '.join(changed)}); {fix}", file=sys.stderr)
+        return 1
+    from lingrok.sweep import builtin_sweeps, stale_provenance
+
+    sweeps = out / "sweeps"
+    shown = [p for p in sorted(sweeps.iterdir()) if p.is_dir() and p.name in builtin_sweeps()] if sweeps.is_dir() else []
+    stale = [f"{p.as_posix()}: {why}" for p in shown if (why := stale_provenance(p)) is not None]
+    if stale:
+        print("\n".join(stale), file=sys.stderr)
+        print(f"lingrok reproduce --check: stale sweeps; rerun `lingrok sweep NAME --out {archive['out']}/sweeps/NAME` "
+              "after deleting its results.csv, then the report with --from-results", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = Path(tmp)
+        if sweeps.is_dir():  # the report summarises the sweeps found beside it
+            (fresh / "sweeps").symlink_to(sweeps.resolve(), target_is_directory=True)
+        _render(fresh, args.target, args.scale, archive["command"], archive["results"], archive["setups"],
+                write_figures=archive["figures"], shown_out=archive["out"])
+        rendered = sorted(p.name for p in fresh.iterdir() if p.is_file())
+        committed = sorted(p.name for p in out.iterdir() if p.is_file() and p.name != RESULTS_FILE)
+        problems = [f"missing: {(out / n).as_posix()}" for n in rendered if n not in committed]
+        problems += [f"stale (no longer generated): {(out / n).as_posix()}" for n in committed if n not in rendered]
+        # text pages byte for byte; PNG/SVG bytes depend on the matplotlib version, so figures by name only
+        problems += [f"differs: {(out / n).as_posix()}" for n in rendered
+                     if n in committed and n.endswith((".md", ".json"))
+                     and (fresh / n).read_bytes() != (out / n).read_bytes()]
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        print(f"lingrok reproduce --check: the pages in {out.as_posix()} differ from what the code renders from "
+              f"its results.json; rerun `{archive['command']} --from-results` and commit", file=sys.stderr)
+        return 1
+    print(f"{out.as_posix()} is up to date: computed by the current code (fingerprint {current.digest[:12]}), "
+          f"{len(rendered)} files re-rendered from results.json match")
+    return 0
+
+
+def run(args) -> int:
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {args.out}: exists and is not a folder; choose a folder")
+    if args.check and args.from_results:
+        raise UsageError("--check and --from-results exclude each other: --check writes nothing")
+    setups = _needed(args.target, args.scale)
+    if args.check:
+        return _check(out, args, setups)
+    from lingrok.array_backend import backend_available
+
+    if not backend_available(args.backend):
+        raise UsageError(f"--backend {args.backend}: the package {args.backend!r} is not installed; "
+                         f"pip install {args.backend}, or use --backend numba")
+    if args.scale == "full" and args.backend in ("numba", "numpy") and args.target in ("table1", "all") \
+            and not args.from_results:
+        print("lingrok reproduce: warning: --scale full runs d = 1024 at N = 1e6 for 1e7 steps (~1e16 "
+              "multiply-adds); on a CPU that takes weeks. Use --backend cupy or torch on a GPU.", file=sys.stderr)
+    tic = time.perf_counter()
+    if args.from_results:
+        archive = _archived(out, args, setups)
+        results, command = dict(archive["results"]), archive["command"]
+    else:
+        from lingrok.provenance import source_fingerprint
+        from lingrok.reproduce_archive import ENTRY_MODULES, save_archive
+
+        results = _run_all(setups, args.backend, quiet=args.json, state_dir=args.state_dir)
+        command = _command(args)
+        fingerprint = source_fingerprint(ENTRY_MODULES)
+        # saved before rendering: a failure while drawing loses no GD work (rerun with --from-results)
+        save_archive(out, {"target": args.target, "scale": args.scale, "command": command, "out": out.as_posix(),
+                           "figures": not args.no_figures, "environment": _environment(),
+                           "fingerprint": {"digest": fingerprint.digest, "files": fingerprint.files},
+                           "setups": setups, "results": results})
+    summaries = _render(out, args.target, args.scale, command, results, setups, write_figures=not args.no_figures,
+                        shown_out=out.as_posix())
+    if args.target == "all" and not args.json:
+        print(f"all done in {time.perf_counter() - tic:.0f} s", file=sys.stderr)
     if args.json:
         print(json.dumps({"scale": args.scale, "out": str(out), "targets": summaries},
                          default=lambda v: None))

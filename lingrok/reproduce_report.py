@@ -342,8 +342,11 @@ def _loglog_slopes(rows, x_key, measured, predicted) -> str:
             + ("" if b is None else f", predicted ~ {x_key}^{b:.2f}"))
 
 
-def _sweep_sections(out: Path) -> list[str]:
-    """A section per built-in sweep found in ``out/sweeps/NAME/`` (run by `lingrok sweep NAME --out ...`)."""
+def _sweep_sections(out: Path, shown_out: str) -> list[str]:
+    """A section per built-in sweep found in ``out/sweeps/NAME/`` (run by `lingrok sweep NAME --out ...`).
+
+    ``shown_out`` is the folder as the report names it (the --out of its command).
+    """
     from lingrok.sweep import builtin_sweeps, columns, load_config, read_table
 
     root = out / "sweeps"
@@ -373,7 +376,7 @@ def _sweep_sections(out: Path) -> list[str]:
         summary = (f"measured / predicted: median {ratios[len(ratios) // 2]:.2g}, range {ratios[0]:.2g} .. "
                    f"{ratios[-1]:.2g} over {len(ratios)} runs" if ratios else "no run with both times")
         rel = folder.relative_to(out).as_posix()
-        lines += [f"### {cfg.name}", "", f"{cfg.description}. `lingrok sweep {cfg.name} --out {out.as_posix()}/{rel}`: "
+        lines += [f"### {cfg.name}", "", f"{cfg.description}. `lingrok sweep {cfg.name} --out {shown_out}/{rel}`: "
                   f"{len(rows)} of {len(cfg.runs)} runs in [results.csv]({rel}/results.csv); {summary}; "
                   f"{never} runs did not reach 0.9 within their horizon{slopes}.", ""]
         if (folder / f"{cfg.name}.png").exists():
@@ -381,8 +384,14 @@ def _sweep_sections(out: Path) -> list[str]:
     return lines
 
 
-def write_report(out: Path, *, scale: str, command: str, results: dict, setups: dict, summaries: dict) -> Path:
-    """Write ``out/README.md``: setups, Table 1, figures, findings; return its path."""
+def write_report(out: Path, *, scale: str, command: str, results: dict, setups: dict, summaries: dict,
+                 shown_out: str | None = None) -> Path:
+    """Write ``out/README.md``: setups, Table 1, figures, findings; return its path.
+
+    ``shown_out``: the folder as the report names it (default ``out``); a re-render in a temporary
+    folder passes the original one so that the text does not depend on where it was rendered.
+    """
+    shown_out = out.as_posix() if shown_out is None else shown_out
     lines = [
         "# Reproduction of the experiments of arXiv:2602.08302",
         "",
@@ -421,7 +430,7 @@ def write_report(out: Path, *, scale: str, command: str, results: dict, setups: 
     for target, title in (("fig2", "Figure 2: support-vector imbalance"), ("fig4", "Figure 4: class imbalance")):
         if target in summaries:
             lines += [f"## {title}", "", comparison_markdown(summaries[target]["rows"]), f"![{title}]({target}.png)", ""]
-    lines += _sweep_sections(out)
+    lines += _sweep_sections(out, shown_out)
     lines += ["## What matches, what does not, and why", ""]
     lines += [f"- {f}" for f in _findings(results, setups, summaries.get("fig2", {}).get("rows"),
                                           summaries.get("fig4", {}).get("rows"))]

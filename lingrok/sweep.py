@@ -428,6 +428,47 @@ def _connect(scheduler: str | None, n_workers: int | None, timeout_s: float):
     return Client(cluster), cluster
 
 
+PROVENANCE_FILE = "provenance.json"
+SWEEP_ENTRY_MODULES = ("lingrok.sweep",)
+
+
+def sweep_fingerprint():
+    """lingrok.provenance.Fingerprint of the code that computes a sweep's rows."""
+    from lingrok.provenance import source_fingerprint
+
+    return source_fingerprint(SWEEP_ENTRY_MODULES)
+
+
+def stale_provenance(out) -> str | None:
+    """Why ``out/results.csv`` was not computed by the current code, or None if it was."""
+    path = Path(out) / PROVENANCE_FILE
+    if not path.is_file():
+        return f"{path.as_posix()} is missing (the rows' code is unknown)"
+    try:
+        recorded = json.loads(path.read_text())["fingerprint"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"{path.as_posix()} is unreadable ({exc})"
+    current = sweep_fingerprint()
+    if recorded.get("digest") == current.digest:
+        return None
+    return f"the code changed since its rows were computed (modules: {', '.join(current.changed(recorded.get('files', {})))})"
+
+
+def _claim_provenance(out: Path, config: SweepConfig, *, resuming: bool) -> None:
+    """Refuse to append to rows of other code; record the current code's fingerprint for new rows."""
+    from lingrok.errors import UsageError
+
+    if resuming:
+        why = stale_provenance(out)
+        if why is not None:
+            raise UsageError(f"{(out / 'results.csv').as_posix()} cannot be resumed: {why}; delete it to recompute "
+                             "every run with the current code, or choose another --out")
+        return
+    fp = sweep_fingerprint()
+    (out / PROVENANCE_FILE).write_text(json.dumps({"sweep": config.name, "fingerprint": {
+        "digest": fp.digest, "files": fp.files}}, indent=1) + "\n")
+
+
 def run_sweep(config: SweepConfig, out, *, scheduler: str | None = None, client=None, n_workers: int | None = None,
               max_runs: int | None = None, progress=True, on_row=None, timeout_s: float = 10.0) -> SweepOutcome:
     """Run the sweep's missing runs through Dask and append each row to ``out/results.csv`` as it finishes.
@@ -446,7 +487,8 @@ def run_sweep(config: SweepConfig, out, *, scheduler: str | None = None, client=
         :class:`SweepOutcome`.
 
     Raises:
-        UsageError: unreachable scheduler, or a results table with other columns.
+        UsageError: unreachable scheduler, a results table with other columns, or one computed by
+            other code (``out/provenance.json`` holds the fingerprint of the code behind its rows).
     """
     from distributed import as_completed
 
@@ -455,6 +497,7 @@ def run_sweep(config: SweepConfig, out, *, scheduler: str | None = None, client=
     table = out / "results.csv"
     header = columns(config.eps, config.levels)
     done_ids = {row["run_id"] for row in read_table(table, header)}
+    _claim_provenance(out, config, resuming=bool(done_ids))
     already = len(done_ids)
     pending = [p for p in config.runs if run_id(p) not in done_ids]
     if max_runs is not None:

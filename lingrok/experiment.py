@@ -196,21 +196,6 @@ def _frozen(a) -> np.ndarray:
     return a
 
 
-def _run_gd(X, y, *, eta, steps, checkpoints, reduction, backend, state_path, progress):
-    """(t, w, b, engine, wall_s) from the exact engine ("numba") or an array library."""
-    if backend == "numba":
-        from numerics.engine import run_gd
-
-        traj = run_gd(X, y, eta=eta, steps=steps, checkpoints=checkpoints, reduction=reduction,
-                      state_path=state_path, progress=progress)
-        return traj.t, traj.w, traj.b, traj.engine, traj.wall_s
-    from lingrok.array_backend import array_gd
-
-    run = array_gd(X, y, eta=eta, steps=steps, checkpoints=checkpoints, reduction=reduction, backend=backend,
-                   state_path=state_path)
-    return run.t, run.w, run.b, run.engine, run.wall_s
-
-
 def _pgd_curve(Xt, yt, w, b) -> np.ndarray:
     """PGD accuracy (Section 5's attack) of every checkpoint on one test set."""
     from numerics.attacks import PAPER_RADIUS, PAPER_STEP, PAPER_STEPS, data_box, pgd_linf
@@ -369,9 +354,9 @@ def run_experiment(
     """
     from numerics.grokking import phase_one_end, phase_two_end
     from numerics.loss import check_data
-    from numerics.measure import measure_trajectory
-    from numerics.schedule import log_schedule
     from theory.stability import sharpness_at_init
+
+    from lingrok.gd_run import measure, run
 
     X, y = check_data(X, y)
     tests = dict(tests)
@@ -383,10 +368,10 @@ def run_experiment(
     levels = tuple(float(q) for q in levels)
     if any(not 0.0 < q <= 1.0 for q in levels):
         raise ValueError(f"`levels` must lie in (0, 1], got {levels}")
-    checkpoints = log_schedule(steps, per_decade, with_next=parity)
-    t, w, b, engine, wall = _run_gd(X, y, eta=eta, steps=steps, checkpoints=checkpoints, reduction=reduction,
-                                    backend=backend, state_path=state_path, progress=progress)
-    m = measure_trajectory(X, y, t, w, b, tests=tests, support=support)
+    gd = run(X, y, eta=eta, steps=steps, per_decade=per_decade, parity=parity, reduction=reduction, backend=backend,
+             state_path=state_path, progress=progress)
+    t, w, b = gd.t, gd.w, gd.b
+    m = measure(gd, X, y, tests=tests, support=support)
     accuracy = {"train": np.asarray(m.train.accuracy)}
     accuracy.update({name: np.asarray(s.accuracy) for name, s in m.test.items()})
     if pgd_test is not None:
@@ -397,14 +382,11 @@ def run_experiment(
     p1 = phase_one_end(t[even], np.asarray(m.nonsv_mass_share_b)[even])
     p2 = phase_two_end(t[even], np.asarray(m.distance)[even])
     pred = predict_times(X, y, tests, eta=eta, eps_values=eps_values, alpha=alpha, levels=levels) if predict else None
-    loss = "summed" if reduction == "sum" else "mean"
-    method = (f"float64 full-batch GD on the {loss} logistic loss (eqs. 3-5), eta = {eta:g}, {steps:,} steps from "
-              f"w = 0, b = 0 ({engine} engine); {per_decade} log-spaced checkpoints per decade"
-              + (", each paired with the next step (both parities)" if parity else "")
+    method = (gd.summary
               + "; T = first checkpoint of a parity with accuracy >= (1 - eps) x its sup over that parity's checkpoints")
     return ExperimentResult(
         label=label, n=int(X.shape[0]), d=int(X.shape[1]), eta=float(eta), steps=int(steps), reduction=reduction,
-        per_decade=int(per_decade), parity=bool(parity), engine=engine, wall_s=float(wall),
+        per_decade=int(per_decade), parity=bool(parity), engine=gd.engine, wall_s=gd.wall_s,
         t=_frozen(t), b=_frozen(b), w_norm=_frozen(m.w_norm), distance=_frozen(m.distance),
         nonsv_share_b=_frozen(m.nonsv_mass_share_b),
         accuracy=MappingProxyType({k: _frozen(v) for k, v in accuracy.items()}),

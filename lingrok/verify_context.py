@@ -3,7 +3,8 @@
 Claim checks (``lingrok/claims_*.py``) ask the context for what they need; the first request
 computes it and records its provenance in :attr:`VerifyContext.runs` (data-set spec, eta, loss
 reduction, step count, checkpoint schedule, precision, seed, engine), later requests reuse it.
-Long GD runs checkpoint to ``state_dir`` (numerics.engine.run_gd ``state_path``) so that an
+Every GD run goes through :mod:`lingrok.gd_run` (the path ``lingrok reproduce`` takes too): run,
+measure, describe. Long runs checkpoint to ``state_dir`` (the run's ``state_path``) so that an
 interrupted ``lingrok verify --out DIR`` resumes where it stopped.
 
 This is the application layer: it calls both ``theory`` (max-margin geometry, residual limit,
@@ -13,25 +14,20 @@ sharpness) and ``numerics`` (data sets, GD, measurements); it never mixes their 
 from __future__ import annotations
 
 import sys
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 from numerics.datasets import PlantedSpec, concentrated_test, planted_dataset, standard_test
-from numerics.engine import GDTrajectory, run_gd, run_gd_batch
-from numerics.measure import Measurements, measure_trajectory
-from numerics.schedule import log_schedule
+from numerics.measure import Measurements
 from theory.geometry import PaperAssumptions, paper_assumptions
 from theory.residual import ResidualLimit, residual_limit
 from theory.stability import sharpness_at_init
 
+from lingrok.gd_run import GD_METHOD, GDRun, describe, measure, run, run_batch
 from lingrok.verify_config import VerifyConfig
 
 __all__ = ["DataRecord", "RunRecord", "VerifyContext", "GD_METHOD"]
-
-GD_METHOD = ("float64 full-batch GD on the logistic loss with bias, eqs. (3)-(5), from w = 0, b = 0 "
-             "(numerics.engine, exact arithmetic contract)")
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,14 +43,14 @@ class DataRecord:
 
 @dataclass(frozen=True, eq=False)
 class RunRecord:
-    """One GD run with its measurements (tests "standard" and "concentrated")."""
+    """One GD run (lingrok.gd_run.GDRun) with its measurements (tests "standard" and "concentrated")."""
 
     key: str
     data: DataRecord
     eta: float
     reduction: str
     eta_lambda0: float  # eta * lambda_max(H(0)) for this reduction (> 2: unstable at the start)
-    traj: GDTrajectory
+    traj: GDRun
     meas: Measurements
     geometry: PaperAssumptions | None
     residual: ResidualLimit | None
@@ -156,55 +152,44 @@ class VerifyContext:
         """eta with eta * lambda_max(H(0)) = stable_eta_lambda (< 2: GD linearly stable everywhere)."""
         return self.config.stable_eta_lambda / self.lambda0(key)
 
-    def checkpoints(self, steps: int) -> np.ndarray:
-        return log_schedule(steps, self.config.per_decade, with_next=True)
-
     # ---------------------------------------------------------------- runs
 
-    def _measure(self, key, data, traj, with_theory):
+    def _finish(self, key: str, gd: GDRun, with_theory: bool) -> RunRecord:
+        """Record the provenance of run ``gd`` on data set ``key`` and measure it (lingrok.gd_run)."""
+        run_key = f"gd:{key}"
+        data = self.data(key)
+        eta_lambda = gd.eta * self.lambda0(key)
+        cfg = self.config
+        self.record(run_key, **describe(gd, data=f"data:{data.key}", eta_lambda=eta_lambda,
+                                        test_sets=f"standard and concentrated (alpha = {cfg.alpha}), "
+                                        f"{cfg.n_test} points each, seed {cfg.seed + 100}"))
         std, conc = self.tests(key)
-        kwargs = {}
+        theory = {}
         geo = res = None
         if with_theory:
             geo = self.geometry(key)
-            res = self.residual(key, traj.eta)
-            kwargs = dict(w_hat=geo.eq7.w_hat, b_hat=geo.eq7.b_hat,
+            res = self.residual(key, gd.eta)
+            theory = dict(w_hat=geo.eq7.w_hat, b_hat=geo.eq7.b_hat,
                           theta_tilde=np.append(res.w_tilde, res.b_tilde), support=res.support)
-        meas = measure_trajectory(data.X, data.y, traj.t, traj.w, traj.b,
-                                  tests={"standard": (std.X, std.y), "concentrated": (conc.X, conc.y)}, **kwargs)
-        return meas, geo, res
-
-    def _describe(self, key, data, eta, steps, reduction, eta_lambda, engine, wall):
-        self.record(
-            key, method=GD_METHOD, engine=engine, data=f"data:{data.key}", eta=eta, reduction=reduction,
-            eta_lambda_max_H0=eta_lambda, steps=steps,
-            checkpoints=f"log-spaced, {self.config.per_decade} per decade, each with the next step (both parities)",
-            precision="float64", test_sets=f"standard and concentrated (alpha = {self.config.alpha}), "
-            f"{self.config.n_test} points each, seed {self.config.seed + 100}", wall_s=round(wall, 2),
-        )
+        meas = measure(gd, data.X, data.y, tests={"standard": (std.X, std.y), "concentrated": (conc.X, conc.y)},
+                       **theory)
+        return RunRecord(run_key, data, gd.eta, gd.reduction, eta_lambda, gd, meas, geo, res)
 
     def single_run(self, key: str, *, eta: float, steps: int, with_theory: bool = True) -> RunRecord:
-        """run_gd on data set ``key`` (checkpointed under ``state_dir``), measured."""
-        run_key = f"gd:{key}"
-
+        """GD on data set ``key`` (lingrok.gd_run.run, resumable under ``state_dir``), measured."""
         def make():
             data = self.data(key)
-            ck = self.checkpoints(steps)
             state = None
             if self.state_dir is not None:
                 self.state_dir.mkdir(parents=True, exist_ok=True)
                 state = self.state_dir / f"{key}-eta{eta:.6g}-steps{steps}.npz"
             self.log(f"GD on {key}: N = {data.X.shape[0]}, d = {data.X.shape[1]}, eta = {eta:.4g}, {steps:,} steps"
                      + (f" (resumable state {state})" if state else ""))
-            tic = time.perf_counter()
-            traj = run_gd(data.X, data.y, eta=eta, steps=steps, checkpoints=ck, state_path=state, save_every_s=20.0)
-            wall = time.perf_counter() - tic
-            lam = self.lambda0(key)
-            self._describe(run_key, data, eta, steps, "sum", eta * lam, "numba run_gd", wall)
-            meas, geo, res = self._measure(key, data, traj, with_theory)
-            return RunRecord(run_key, data, eta, "sum", eta * lam, traj, meas, geo, res)
+            gd = run(data.X, data.y, eta=eta, steps=steps, per_decade=self.config.per_decade, parity=True,
+                     state_path=state, save_every_s=20.0)
+            return self._finish(key, gd, with_theory)
 
-        return self.memo(run_key, make)
+        return self.memo(f"gd:{key}", make)
 
     def paper_run(self) -> RunRecord:
         """The paper-regime run: paper_spec, eta = paper_eta, summed loss, paper_steps."""
@@ -222,25 +207,17 @@ class VerifyContext:
         return self.single_run("d1024", eta=self.config.paper_eta, steps=self.config.d1024_steps, with_theory=False)
 
     def stable_runs(self) -> dict:
-        """All stable sets in one batched call (numerics.engine.run_gd_batch), measured; key -> RunRecord."""
+        """All stable sets in one batched call (lingrok.gd_run.run_batch), measured; key -> RunRecord."""
         def make():
             cfg = self.config
             keys = [s[0] for s in cfg.stable_sets]
             datas = [self.data(k) for k in keys]
             etas = [self.stable_eta(k) for k in keys]
-            ck = self.checkpoints(cfg.stable_steps)
             self.log(f"GD on the stable sweep ({len(keys)} sets of N = {datas[0].X.shape[0]}, gamma = {cfg.stable_gamma}, "
                      f"eta lambda_max(H0) = {cfg.stable_eta_lambda}), {cfg.stable_steps:,} steps, batched")
-            tic = time.perf_counter()
-            trajs = run_gd_batch([d.X for d in datas], [d.y for d in datas], etas, steps=cfg.stable_steps, checkpoints=ck)
-            wall = time.perf_counter() - tic
-            out = {}
-            for k, d, eta, tr in zip(keys, datas, etas, trajs):
-                run_key = f"gd:{k}"
-                self._describe(run_key, d, eta, cfg.stable_steps, "sum", eta * self.lambda0(k), "numba run_gd_batch", wall)
-                meas, geo, res = self._measure(k, d, tr, True)
-                out[k] = RunRecord(run_key, d, eta, "sum", eta * self.lambda0(k), tr, meas, geo, res)
-            return out
+            gds = run_batch([d.X for d in datas], [d.y for d in datas], etas, steps=cfg.stable_steps,
+                            per_decade=cfg.per_decade, parity=True)
+            return {k: self._finish(k, gd, True) for k, gd in zip(keys, gds)}
 
         return self.memo("stable-runs", make)
 

@@ -53,6 +53,14 @@ _positive_int = _int_at_least(1)
 _nonnegative_int = _int_at_least(0)
 
 
+def _add_run_inputs(p, *, test_use: str) -> None:
+    """The arguments `predict` and `simulate` share: DATA, --test, --eta, --eps."""
+    p.add_argument("data", help="training data: .npz (X, y) or .csv (header, features, label last)")
+    p.add_argument("--test", help=f"test set in the same format, {test_use}")
+    p.add_argument("--eta", type=_positive_float, default=0.01, help="GD learning rate (default 0.01)")
+    p.add_argument("--eps", type=_nonnegative_float, default=0.0, help="accuracy tolerance eps of Def. 3.4 (default 0)")
+
+
 def _add_predict(sub) -> None:
     p = sub.add_parser(
         "predict",
@@ -60,10 +68,7 @@ def _add_predict(sub) -> None:
         description="Evaluate the implicit-bias geometry (eqs. 7, 9), the residual limit (Thm 4.2, augmented), "
         "delta and b_inf (Thm 4.5) and the grokking time (Thm 4.6) on DATA.",
     )
-    p.add_argument("data", help="training data: .npz (X, y) or .csv (header, features, label last)")
-    p.add_argument("--test", help="test set in the same format, for the asymptotic test time")
-    p.add_argument("--eta", type=_positive_float, default=0.01, help="GD learning rate (default 0.01)")
-    p.add_argument("--eps", type=_nonnegative_float, default=0.0, help="accuracy tolerance eps of Def. 3.4 (default 0)")
+    _add_run_inputs(p, test_use="for the asymptotic test time")
     p.add_argument("--alpha", type=_positive_float, default=10.0, help="concentrated band parameter (default 10)")
     p.add_argument("--allow-violations", action="store_true",
                    help="report predictions even when an assumption of the theory fails (exit 0, violations listed)")
@@ -77,11 +82,8 @@ def _add_simulate(sub) -> None:
         description="Run full-batch GD on the summed logistic loss with bias (eqs. 3-5) from w = 0, b = 0, "
         "with log-spaced checkpoints, and measure T_tr, T_te, zeta (Def. 3.4).",
     )
-    p.add_argument("data", help="training data: .npz (X, y) or .csv (header, features, label last)")
-    p.add_argument("--test", help="test set in the same format")
-    p.add_argument("--eta", type=_positive_float, default=0.01, help="learning rate (default 0.01)")
+    _add_run_inputs(p, test_use="for T_te and zeta")
     p.add_argument("--steps", type=_positive_int, default=10_000_000, help="GD updates (default 1e7)")
-    p.add_argument("--eps", type=_nonnegative_float, default=0.0, help="eps of Def. 3.4 (default 0)")
     p.add_argument("--reduction", choices=["sum", "mean"], default="sum", help="summed (paper) or mean loss")
     p.add_argument("--per-decade", type=_positive_int, default=20, help="log-spaced checkpoints per decade")
     p.add_argument("--state", help="checkpoint file: saved periodically, resumed from if it exists")

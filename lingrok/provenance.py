@@ -111,6 +111,7 @@ def source_fingerprint(entry_modules, *, root: Path | None = None) -> Fingerprin
             continue
         tree = _strip_docstrings(ast.parse(path.read_text(), filename=str(path)))
         files[name] = hashlib.sha256(ast.dump(tree, include_attributes=False).encode()).hexdigest()
-        todo.extend(n for n in _imports(tree, name, path.name == "__init__.py") if n not in files)
+        parents = [".".join(name.split(".")[:k]) for k in range(1, name.count(".") + 1)]  # run on import too
+        todo.extend(n for n in [*parents, *_imports(tree, name, path.name == "__init__.py")] if n not in files)
     overall = hashlib.sha256("".join(f"{n}={files[n]}\n" for n in sorted(files)).encode()).hexdigest()
     return Fingerprint(overall, dict(sorted(files.items())))

@@ -1,17 +1,21 @@
 """The committed ledger page (docs/ledger, written by `lingrok verify --out docs/ledger`) is not stale.
 
 Reruns the default ledger (about a minute on two cores) and compares, claim by claim, what a
-reader relies on: the claim ids in order, the statements, the configuration, and each verdict.
-Summaries and evidence carry wall times and last-digit numbers that may move between machines,
-so they are not compared; a verdict that changes is exactly what a reader must not miss.
+reader relies on: the claim ids in order, the statements, the configuration, each verdict, and
+every evidence entry (its name, how it was obtained, its tolerance exactly; its value to
+LEDGER_EVIDENCE_RTOL, because runs past float64's precision horizon keep only 3-5 digits on another
+CPU). Summaries repeat the evidence rounded for reading and carry wall times, so they are not compared.
 """
 
 import json
+import math
 from pathlib import Path
 
 from lingrok.ledger import ledger_to_dict
 from lingrok.verify_cmd import build_ledger
 from lingrok.verify_config import default_config
+
+from checks.tolerances import LEDGER_EVIDENCE_RTOL
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "ledger" / "ledger.json"
 FIX = "regenerate it with `lingrok verify --out docs/ledger` and commit docs/ledger"
@@ -26,3 +30,27 @@ def test_committed_ledger_matches_a_fresh_default_run():
     for new, old in zip(fresh["claims"], committed["claims"]):
         assert new["statement"] == old["statement"], f"{new['id']}: statement changed; {FIX}"
         assert new["verdict"] == old["verdict"], f"{new['id']}: verdict {old['verdict']} -> {new['verdict']}; {FIX}"
+        assert list(new["evidence"]) == list(old["evidence"]), f"{new['id']}: evidence entries changed; {FIX}"
+        for name, entry in new["evidence"].items():
+            was = old["evidence"][name]
+            where = f"{new['id']}: evidence {name!r}"
+            assert (entry["how"], entry["tolerance"]) == (was["how"], was["tolerance"]), f"{where} changed; {FIX}"
+            assert _close(entry["value"], was["value"]), f"{where}: {was['value']} -> {entry['value']}; {FIX}"
+
+
+def _close(new, old) -> bool:
+    """Equal, numbers to LEDGER_EVIDENCE_RTOL (recursively in lists); NaN equals NaN."""
+    if isinstance(new, list) and isinstance(old, list):
+        return len(new) == len(old) and all(_close(a, b) for a, b in zip(new, old))
+    if isinstance(new, bool) or isinstance(old, bool) or not isinstance(new, (int, float)) \
+            or not isinstance(old, (int, float)):
+        return type(new) is type(old) and new == old
+    if math.isnan(new) or math.isnan(old):
+        return math.isnan(new) and math.isnan(old)
+    return math.isclose(new, old, rel_tol=LEDGER_EVIDENCE_RTOL, abs_tol=0.0)
+
+
+def test_evidence_comparison_tells_a_moved_number():
+    assert _close([1.0, float("nan"), "x", True], [1.0 + 1e-9, float("nan"), "x", True])
+    assert not _close(1.0, 1.0 + 10 * LEDGER_EVIDENCE_RTOL)
+    assert not _close([1, 2], [1, 2, 3]) and not _close(True, 1) and not _close(0.0, 1e-300)

@@ -15,6 +15,7 @@ from scipy.optimize import minimize
 
 from checks.tolerances import (
     GEO_BRUTE_RTOL,
+    GEO_EQUIVARIANCE_RTOL,
     GEO_KKT_TOL,
     GEO_PLANTED_RTOL,
     GEO_SLSQP_RTOL,
@@ -348,3 +349,199 @@ def test_reported_kkt_residuals_equal_an_independent_recomputation(solve):
         stat = w_gap / np.linalg.norm(sol.w_hat) + abs(a @ y) / np.sum(a)
     assert sol.stationarity == pytest.approx(stat, rel=1e-9, abs=1e-15)
     assert sol.primal_infeasibility == pytest.approx(max(0.0, -slack.min()), abs=1e-15)
+
+
+# --------------------------------------------------------------------------- solver path and diagnostics
+
+
+class AmbiguousPath(Exception):
+    """A nearly dependent constraint: exact and floating-point arithmetic may disagree on the branch."""
+
+
+def textbook_goldfarb_idnani(dim, normal, rhs, candidates, *, tie=1e-7):
+    """Every outcome of Goldfarb & Idnani (1983) for min (1/2)||x||^2 s.t. normal(k)^T x >= rhs(k), G = I,
+    in its dense textbook form (least-squares step on the working set, no factor updates, x moves by
+    t z also on a full step), over all resolutions of near-ties (relative gap <= ``tie``), where
+    floating point may take either branch: the choice of the violated constraint
+    (``candidates(x)`` lists the tied ones, [] when none is violated), the blocking constraint of the
+    ratio test, and add vs drop. Returns a list of (working-set changes, final working set, final x)."""
+    outcomes = []
+
+    def add_phase(x, active, u, changes):
+        cands = candidates(x)
+        if not cands:
+            outcomes.append((changes, frozenset(active), x))
+        for p in cands:
+            step(x, list(active), np.append(u, 0.0), changes, p)
+
+    def step(x, active, u, changes, p):
+        n_p = normal(p)
+        N = np.array([normal(k) for k in active]).reshape(len(active), dim).T
+        r = np.linalg.lstsq(N, n_p, rcond=None)[0] if active else np.zeros(0)
+        z = n_p - N @ r
+        zrel = np.linalg.norm(z) / np.linalg.norm(n_p)
+        if 1e-12 < zrel < 1e-6:
+            raise AmbiguousPath("nearly dependent constraint")
+        t2 = (rhs(p) - n_p @ x) / (z @ z) if zrel >= 1e-6 else np.inf
+        ratios = {j: u[j] / r[j] for j in range(len(active)) if r[j] > 0}
+        t1 = min(ratios.values(), default=np.inf)
+        if t2 <= t1 * (1 + tie):  # full step: p joins
+            u_new = np.append(u[:-1] - t2 * r, u[-1] + t2)
+            add_phase(x + t2 * z, active + [p], u_new, changes + 1)
+        if t1 <= t2 * (1 + tie):  # partial step: a blocking constraint leaves, p is retried
+            x_new = x + t1 * z if np.isfinite(t2) else x
+            u_new = np.append(u[:-1] - t1 * r, u[-1] + t1)
+            for j, rj in ratios.items():
+                if rj <= t1 * (1 + tie):
+                    step(x_new, active[:j] + active[j + 1 :], np.maximum(np.delete(u_new, j), 0.0), changes + 1, p)
+
+    add_phase(np.zeros(dim), [], np.zeros(0), 0)
+    return outcomes
+
+
+def _near_min(values, tie):
+    """Indices whose value is within ``tie`` of the smallest (all exact ties at x = 0 go to the first)."""
+    return [int(np.argmin(values))] if np.ptp(values) == 0 else list(np.flatnonzero(values <= values.min() + tie))
+
+
+def textbook_paths_eq7(X, y, tie=1e-7):
+    """eq. (7): add the constraint with the largest violation in distance, (1 - z_k^T theta) / ||z_k||."""
+    Z = y[:, None] * np.hstack([X, np.ones((X.shape[0], 1))])
+    norms = np.linalg.norm(Z, axis=1)
+
+    def candidates(theta):
+        scaled = (Z @ theta - 1.0) / norms
+        return [] if scaled.min() > -1e-9 else _near_min(scaled, tie)
+
+    return textbook_goldfarb_idnani(X.shape[1] + 1, lambda k: Z[k], lambda k: 1.0, candidates, tie=tie)
+
+
+def textbook_paths_eq9(X, y, tie=1e-7):
+    """eq. (9): add the pair (argmin_+ w^T x, argmax_- w^T x) while its gap w^T (x_+ - x_-) is below 2."""
+    Xp, Xm = X[y > 0], X[y < 0]
+
+    def candidates(w):
+        vp, vm = Xp @ w, Xm @ w
+        if vp.min() - vm.max() > 2.0 - 1e-9:
+            return []
+        return [(a, b) for a in _near_min(vp, tie) for b in _near_min(-vm, tie)]
+
+    return textbook_goldfarb_idnani(X.shape[1], lambda k: Xp[k[0]] - Xm[k[1]], lambda k: 2.0, candidates, tie=tie)
+
+
+# Random data (12 points in d = 3) on which the textbook method leaves the working set at least once:
+# (problem, seed of separable_data)
+DROP_PATH_CASES = [("eq7", 0), ("eq7", 2), ("eq7", 31), ("eq7", 38), ("eq9", 1), ("eq9", 7), ("eq9", 29), ("eq9", 38)]
+
+
+@pytest.mark.parametrize("problem, seed", DROP_PATH_CASES, ids=[f"{p}-seed{s}" for p, s in DROP_PATH_CASES])
+def test_solver_path_matches_textbook_goldfarb_idnani(problem, seed):
+    """The solver reaches the optimum by one of the paths of the dense textbook method with the
+    documented pivot rules: the same number of adds + drops and the same final working set (its QR
+    updates, multiplier bookkeeping and drop branch are what differ); each case drops a constraint."""
+    X, y = separable_data(seed, 12, 3)
+    solvers = {"eq7": (augmented_max_margin, textbook_paths_eq7), "eq9": (svm_with_bias, textbook_paths_eq9)}
+    solve, paths = solvers[problem]
+    outcomes = paths(X, y)
+    assert all(changes > len(active) for changes, active, _ in outcomes), "the case must exercise the drop branch"
+    sol = solve(X, y)
+    _assert_certified(sol)
+    theta = np.append(sol.w_hat, sol.b_hat) if problem == "eq7" else sol.w_hat
+    for _, _, x_ref in outcomes:
+        assert scaled_error(theta, x_ref, rtol=0, atol=GEO_BRUTE_RTOL * np.linalg.norm(x_ref)) < 1
+    if problem == "eq9":  # a working set of pairs (a, b) -> the points it joins
+        Ip, Im = np.flatnonzero(y > 0), np.flatnonzero(y < 0)
+        outcomes = [(c, {Ip[a] for a, _ in act} | {Im[b] for _, b in act}, x) for c, act, x in outcomes]
+    assert (sol.iterations, set(np.flatnonzero(sol.alphas > 0))) in [(c, set(act)) for c, act, _ in outcomes]
+
+
+def test_iterations_count_each_support_vector_once_without_drops():
+    """Two points: each constraint enters once and never leaves (eq. 7: two adds, the final multipliers
+    (ZZ^T)^-1 1 = (1/4, 7/12) are positive and move linearly from positive values; eq. 9: the one pair)."""
+    X, y = np.array([[3.0, 1.0], [1.0, -1.0]]), np.array([1.0, -1.0])
+    assert augmented_max_margin(X, y).iterations == 2
+    assert svm_with_bias(X, y).iterations == 1
+
+
+def test_wide_margin_data_with_small_w():
+    """||w|| < 1 (sum alpha = ||theta||^2 < 1): margin 1/||w|| > 1, certified optimal. By hand, 1-D,
+    x = 6 (label +1) and x = -4 (label -1): eq. (9) w = 2/10, b = 1 - 6 w = -1/5, margin 5; eq. (7): only
+    4 w - b >= 1 is active, theta = (4, -1)/17 (6 w + b = 23/17 > 1), margin 17/4."""
+    X, y = np.array([[6.0], [-4.0]]), np.array([1.0, -1.0])
+    s9, s7 = svm_with_bias(X, y), augmented_max_margin(X, y)
+    for sol in (s9, s7):
+        _assert_certified(sol)
+    np.testing.assert_allclose([s9.w_hat[0], s9.b_hat, s9.margin], [0.2, -0.2, 5.0], rtol=1e-14)
+    np.testing.assert_allclose([s7.w_hat[0], s7.b_hat, s7.margin], [4 / 17, -1 / 17, 17 / 4], rtol=1e-14)
+    np.testing.assert_array_equal(s7.support, [1])
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1e-3, 1e3, 1e6])
+@pytest.mark.parametrize("n, d", [(12, 2), (16, 4)])
+def test_eq9_is_equivariant_under_change_of_units_and_origin(n, d, scale):
+    """x' = c (x + s) (new units and origin): eq. (9) gives w' = w / c, b' = b - w^T s, the same
+    support and a margin c times as wide; Assumption 3.2's residual stays relative. Degenerate grid
+    data (several points tied on the margin), so the linear-dependence test of the solver is used."""
+    X, y = separable_data(5, n, d, grid=True, gap=0.2)
+    shift = np.linspace(3.0, -2.0, d)
+    ref, sol = svm_with_bias(X, y), svm_with_bias(scale * (X + shift), y)
+    _assert_certified(sol)
+    tol = GEO_EQUIVARIANCE_RTOL * np.linalg.norm(ref.w_hat)
+    assert scaled_error(scale * sol.w_hat, ref.w_hat, rtol=0, atol=tol) < 1
+    assert scaled_error(sol.b_hat, ref.b_hat - ref.w_hat @ shift, rtol=0, atol=tol * np.abs(X + shift).max()) < 1
+    np.testing.assert_array_equal(sol.support, ref.support)
+    assert sol.margin == pytest.approx(scale * ref.margin, rel=GEO_EQUIVARIANCE_RTOL)
+    a = paper_assumptions(scale * X, y)
+    assert a.gamma == pytest.approx(2 * scale * ref.margin, rel=GEO_EQUIVARIANCE_RTOL)
+    assert a.span_residual <= GEO_KKT_TOL
+
+
+@pytest.mark.parametrize("d", [6, 12])
+def test_fewer_points_than_dimensions(d):
+    """n = 4 < d (the paper's high-dimensional regime in miniature): both solvers match brute force."""
+    rng = np.random.default_rng(d)
+    X, y = rng.normal(size=(4, d)), np.array([1.0, 1.0, -1.0, -1.0])
+    s7, s9 = augmented_max_margin(X, y), svm_with_bias(X, y)
+    _assert_certified(s7)
+    _assert_certified(s9)
+    for sol, (w_ref, b_ref) in ((s7, brute_force_eq7(X, y)), (s9, brute_force_eq9(X, y))):
+        ref = np.append(w_ref, b_ref)
+        assert scaled_error(np.append(sol.w_hat, sol.b_hat), ref, rtol=0, atol=GEO_BRUTE_RTOL * np.linalg.norm(ref)) < 1
+
+
+@pytest.mark.parametrize("solve", [svm_with_bias, augmented_max_margin], ids=["eq9", "eq7"])
+def test_reported_diagnostics_of_an_early_stop_equal_their_definitions(solve):
+    """Stopped after one working-set change (points still violate the margin), the reported primal
+    infeasibility and support set are those of the returned (w, b), recomputed from their definitions."""
+    X = np.array([[2, 1], [1.5, -0.5], [-2, 0.3], [-1, -1.2], [3, 0.2], [-2.5, -0.4]], dtype=float)
+    y = np.array([1, 1, -1, -1, 1, -1], dtype=float)
+    sol = solve(X, y, max_iter=1)
+    assert sol.status == "inaccurate" and "iteration limit" in sol.message
+    slack = y * (X @ sol.w_hat + sol.b_hat) - 1
+    assert slack.min() < -0.01  # the case is genuinely infeasible
+    assert sol.primal_infeasibility == pytest.approx(-slack.min(), rel=1e-12)
+    np.testing.assert_array_equal(sol.support, np.flatnonzero(np.abs(slack) <= sol.support_tol))
+
+
+def test_status_is_inaccurate_when_the_certificate_fails_without_hitting_the_limit():
+    """eq. (7) penalises b beside w, so it is not unit-free: at x ~ 1e-8 the bias column dominates
+    the working-set matrix (condition ~1e8) and the answer is good to ~1e-8 only. The solver stops
+    normally but must not call that optimal."""
+    X, y = separable_data(0, 12, 2, grid=True, gap=0.2)
+    X = 1e-8 * X
+    sol = augmented_max_margin(X, y)
+    assert "iteration limit" not in sol.message
+    primal = max(0.0, -(y * (X @ sol.w_hat + sol.b_hat) - 1).min())
+    assert primal > 10 * GEO_KKT_TOL  # measured 2e-8
+    assert sol.status == "inaccurate"
+
+
+def test_support_spans_data_is_false_for_collinear_support_vectors():
+    """Three positives on the line x2 = 1 and one negative far below: eq. (7) gives w = (0, 1/2),
+    b = 1/2 (by hand: only the positives bind, w2 = b, w2 + b = 1; the negative has margin 4.5),
+    so the support {z_s} has rank 2 < 3 = rank{z_i}: Theorem 4.2's precondition fails and is reported."""
+    X, y = np.array([[-1.0, 1.0], [0.0, 1.0], [1.0, 1.0], [0.0, -10.0]]), np.array([1.0, 1.0, 1.0, -1.0])
+    a = paper_assumptions(X, y)
+    np.testing.assert_allclose(np.append(a.eq7.w_hat, a.eq7.b_hat), [0.0, 0.5, 0.5], atol=1e-14)
+    np.testing.assert_array_equal(a.eq7.support, [0, 1, 2])
+    assert not a.support_spans_data

@@ -53,6 +53,10 @@ QP_KKT_TOL = 1e-10
 # A constraint enters the working set when violated by more than this (relative to its right-hand
 # side) plus its own rounding floor; two decades below QP_KKT_TOL so the final iterate meets it.
 QP_ADD_TOL = 1e-12
+# ... plus a rounding floor QP_ROUNDING_FACTOR ||n_k|| ||x|| on the computed value n_k^T x: a dot
+# product of length m is accurate to m eps ||n_k|| ||x|| in the worst case, ~sqrt(m) eps in practice,
+# so 32 eps covers m <= 32 surely and far longer products in practice.
+QP_ROUNDING_FACTOR = 32 * np.finfo(float).eps
 # A new constraint normal whose component outside the span of the working set is below this
 # fraction of its norm is treated as linearly dependent (GI "z = 0" branch); 1e-10 keeps the
 # working-set triangular factor's condition number below ~1e10.
@@ -84,7 +88,7 @@ class MaxMarginSolution:
     primal_infeasibility: float  # max_i max(0, 1 - y_i (w^T x_i + b))
     stationarity: float  # ||w - sum alpha y x|| (+ |b - sum alpha y| for eq7, |sum alpha y| / sum alpha for eq9), relative to ||(w, b)||
     complementarity: float  # sum_i alpha_i |y_i (w^T x_i + b) - 1| / sum_i alpha_i
-    dual_infeasibility: float  # max(0, -min alpha) / max alpha (zero by construction)
+    dual_infeasibility: float  # max(0, -min alpha) / max alpha: 0 (alphas are clipped at 0), inf if all alphas are 0
     iterations: int  # working-set changes (adds + drops) of the Goldfarb-Idnani method
     status: str  # "optimal" when every KKT residual is <= QP_KKT_TOL, else "inaccurate"
     message: str
@@ -155,19 +159,17 @@ def _goldfarb_idnani(dim, most_violated, normal, rhs, max_iter):
         u_plus = np.append(u, 0.0)
         while it < max_iter:
             q = len(keys)
-            dvec = Q1.T @ n_p
-            z = n_p - Q1 @ dvec
-            d2 = Q1.T @ z  # second Gram-Schmidt pass
-            z -= Q1 @ d2
-            dvec += d2
+            z, dvec = n_p.copy(), np.zeros(q)
+            for _ in range(2):  # Gram-Schmidt twice (CGS2): z orthogonal to the working set to rounding
+                proj = Q1.T @ z
+                z -= Q1 @ proj
+                dvec += proj
             znorm = float(np.linalg.norm(z))
             r = sla.solve_triangular(R, dvec) if q else np.zeros(0)
             pos = r > 0
-            t1, l = np.inf, -1
-            if np.any(pos):
-                ratios = np.where(pos, u_plus[:q] / np.where(pos, r, 1.0), np.inf)
-                l = int(np.argmin(ratios))
-                t1 = float(ratios[l])
+            ratios = np.full(q, np.inf)  # step at which working-set multiplier j reaches zero
+            ratios[pos] = u_plus[:q][pos] / r[pos]
+            t1 = float(ratios.min(initial=np.inf))
             dependent = znorm <= QP_DEPENDENCE_TOL * float(np.linalg.norm(n_p))
             t2 = np.inf if dependent else -s_p / znorm**2
             if not np.isfinite(t1) and not np.isfinite(t2):
@@ -187,17 +189,14 @@ def _goldfarb_idnani(dim, most_violated, normal, rhs, max_iter):
                 x = Q1 @ sla.solve_triangular(R, c_A, trans="T")  # exact optimum on the working set
                 u = np.maximum(u_plus, 0.0)
                 break
+            l = int(np.argmin(ratios))  # the blocking constraint (t1 < t2, so t1 is finite)
             if not dependent:
                 x = x + t * z  # partial step; constraint l leaves, p is retried
             s_p = float(n_p @ x - c_p)
-            u_plus = np.delete(u_plus, l)
-            u_plus[u_plus < 0] = 0.0
+            u_plus = np.maximum(np.delete(u_plus, l), 0.0)  # the blocking multiplier is 0 up to rounding
             del keys[l]
-            if q == 1:
-                Q1, R = np.zeros((dim, 0)), np.zeros((0, 0))
-            else:
-                Q1, R = sla.qr_delete(Q1, R, l, 1, which="col")
-                Q1, R = Q1[:, : q - 1], R[: q - 1, :]  # a square Q1 comes back in full form
+            Q1, R = sla.qr_delete(Q1, R, l, 1, which="col")
+            Q1, R = Q1[:, : q - 1], R[: q - 1, :]  # a square Q1 comes back in full form
     return _GIResult(x, keys, u, it, False)
 
 
@@ -213,17 +212,24 @@ def _refine(x, keys, normal, rhs):
     return Qf @ yv, u
 
 
-def _violation_oracle(values_fn, norms, c):
-    """Most violated constraint index among ``values_fn(x) - c`` scaled by the normals' norms."""
+def _violation_oracle(Z):
+    """Most violated row k of Z theta >= 1, by distance (Z_k theta - 1) / ||Z_k||; None if none is."""
+    norms = np.linalg.norm(Z, axis=1)
 
-    def most_violated(x):
-        s = values_fn(x) - c
-        floor = QP_ADD_TOL * np.abs(c) + 32 * np.finfo(float).eps * norms * np.linalg.norm(x)
-        scaled = np.where(s < -floor, s / norms, 0.0)
-        k = int(np.argmin(scaled))
-        return k if scaled[k] < 0 else None
+    def most_violated(theta):
+        s = Z @ theta - 1.0
+        floor = QP_ADD_TOL + QP_ROUNDING_FACTOR * norms * np.linalg.norm(theta)
+        violated = np.flatnonzero(s < -floor)
+        if violated.size == 0:
+            return None
+        return int(violated[np.argmin(s[violated] / norms[violated])])
 
     return most_violated
+
+
+def _iteration_cap(max_iter, n, d):
+    """``max_iter``, else the default cap 20 (n + d + 1) on working-set changes (a safety net)."""
+    return max_iter if max_iter is not None else 20 * (n + d + 1)
 
 
 def _inverse(v: float) -> float:
@@ -244,8 +250,8 @@ def _solution(problem, X, y, w, b, alphas, iterations, converged, support_tol):
         stat = stat / theta_norm + (abs(float(alphas @ y)) / asum if asum > 0 else float("inf"))
     primal = float(max(0.0, -slack.min()))
     comp = float(alphas @ np.abs(slack)) / asum if asum > 0 else float("inf")
-    amax = float(alphas.max())
-    dual = float(max(0.0, -alphas.min())) / amax if amax > 0 else float("inf")
+    # alphas are clipped at zero by both solvers: dual feasible by construction (inf: nothing certified)
+    dual = 0.0 if asum > 0 else float("inf")
     ok = converged and max(primal, stat, comp, dual) <= QP_KKT_TOL
     status = "optimal" if ok else "inaccurate"
     message = (
@@ -284,11 +290,7 @@ def augmented_max_margin(X, y, *, support_tol: float = SUPPORT_TOL, max_iter: in
     check_separable(X, y)
     n, d = X.shape
     Z = y[:, None] * np.hstack([X, np.ones((n, 1))])
-    norms = np.linalg.norm(Z, axis=1)
-    ones = np.ones(n)
-    oracle = _violation_oracle(lambda th: Z @ th, norms, ones)
-    cap = max_iter if max_iter is not None else 20 * (n + d + 1)
-    res = _goldfarb_idnani(d + 1, oracle, lambda k: Z[k], lambda k: 1.0, cap)
+    res = _goldfarb_idnani(d + 1, _violation_oracle(Z), lambda k: Z[k], lambda k: 1.0, _iteration_cap(max_iter, n, d))
     theta, u = _refine(res.x, res.keys, lambda k: Z[k], lambda k: 1.0)
     alphas = np.zeros(n)
     alphas[np.array(res.keys, dtype=int)] = np.maximum(u, 0.0)
@@ -310,7 +312,8 @@ def svm_with_bias(X, y, *, support_tol: float = SUPPORT_TOL, max_iter: int | Non
         raise ValueError("`y` must contain both classes for eq. (9): with one class b is unbounded and w = 0")
     check_separable(X, y)
     n, d = X.shape
-    ip, im = np.flatnonzero(y > 0), np.flatnonzero(y < 0)
+    positive = y > 0
+    ip, im = np.flatnonzero(positive), np.flatnonzero(~positive)
     Xp, Xm = X[ip], X[im]
 
     def most_violated(w):
@@ -318,12 +321,11 @@ def svm_with_bias(X, y, *, support_tol: float = SUPPORT_TOL, max_iter: int | Non
         a, b_ = int(np.argmin(vp)), int(np.argmax(vm))
         s = vp[a] - vm[b_] - 2.0
         nrm = np.linalg.norm(Xp[a] - Xm[b_])
-        floor = 2.0 * QP_ADD_TOL + 32 * np.finfo(float).eps * nrm * np.linalg.norm(w)
+        floor = 2.0 * QP_ADD_TOL + QP_ROUNDING_FACTOR * nrm * np.linalg.norm(w)
         return (a, b_) if s < -floor else None
 
     normal = lambda k: Xp[k[0]] - Xm[k[1]]  # noqa: E731
-    cap = max_iter if max_iter is not None else 20 * (n + d + 1)
-    res = _goldfarb_idnani(d, most_violated, normal, lambda k: 2.0, cap)
+    res = _goldfarb_idnani(d, most_violated, normal, lambda k: 2.0, _iteration_cap(max_iter, n, d))
     w, u = _refine(res.x, res.keys, normal, lambda k: 2.0)
     u = np.maximum(u, 0.0)
     alphas = np.zeros(n)
@@ -354,7 +356,7 @@ def paper_assumptions(X, y, *, b_zero_tol: float = B_S_ZERO_TOL, support_tol: fl
     n = X.shape[0]
     Z = y[:, None] * np.hstack([X, np.ones((n, 1))])
     rank_all = np.linalg.matrix_rank(Z)
-    rank_S = np.linalg.matrix_rank(Z[s7.support]) if s7.support.size else 0
+    rank_S = np.linalg.matrix_rank(Z[s7.support])  # 0 for an empty support
     th7 = np.append(s7.w_hat, s7.b_hat)
     th9 = np.append(s9.w_hat, s9.b_hat)
     return PaperAssumptions(

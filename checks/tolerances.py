@@ -231,3 +231,23 @@ GEO_EQUIVARIANCE_RTOL = 1e-9
 # relative): a last-bit difference on another CPU can move such evidence by ~1e-3. 1e-2 leaves a
 # factor 10 above that and still catches any code change that moves a number by a percent.
 LEDGER_EVIDENCE_RTOL = 1e-2
+
+
+# --- theory.residual: Newton solver, diagnostics (checks/test_residual.py, mutation-testing additions) ---
+# Balanced symmetric support: alphas all equal ||theta_hat||^2 / |S| and kappa = log(eta |S| / ||theta_hat||^2)
+# up to the data's own rounding: the pairs c +- v are symmetric to ~eps R, which moves z_s^T theta_tilde by
+# ~eps R ||theta_tilde|| (measured 2e-11 relative at gamma = 1e-3, where ||theta_tilde|| ~ 3e4).
+RES_BALANCED_RTOL = 1e-9
+# Newton's own goal (theory.residual._NEWTON_GOAL): reachable in extended precision wherever the rounding
+# floor eps_ld ||theta_hat|| R is below it (<= 1e-15 on the fixed problems of the test).
+RES_NEWTON_GOAL = 1e-14
+# stationarity_float64 against its 40-digit recomputation at the same (w_tilde, b_tilde): the code sums
+# terms ~ ||theta_hat||^2 R / |S| down to ~1e-8 ||theta_hat|| in extended precision (measured 2e-8 relative);
+# also the extended-precision stationarity of an iterate far from the minimiser (no cancellation there).
+RES_FLOAT64_STATIONARITY_RTOL = 1e-6
+
+
+# --- theory.grokking_time: times near the float64 range (checks/test_grokking_time.py, mutation-testing additions) ---
+# T = exp(log T) at log T ~ 709 (the largest finite float64): log T carries the rounding of
+# |log delta| (half an ulp of 709, 5.7e-14 absolute) and exp its own ulp: 2e-13 relative covers both.
+GT_EXP_NEAR_OVERFLOW_RTOL = 2e-13

@@ -186,7 +186,7 @@ def test_monotone_toward_limit(params):
 
 
 @pytest.mark.parametrize(
-    "b0, A_plus, A_minus", [(0.0, 1.0, 1.0), (3.0, 4.0, 0.5), (-700.0, 2.0, 3.0), (1e3, 1e-6, 1e6)]
+    "b0, A_plus, A_minus", [(0.0, 1.0, 1.0), (1.0, 1.0, 1.0), (3.0, 4.0, 0.5), (-700.0, 2.0, 3.0), (1e3, 1e-6, 1e6)]
 )
 def test_initial_condition_and_limit(b0, A_plus, A_minus):
     tr = bias_closed_form([2.5, np.inf], b0, 2.5, A_plus, A_minus)
@@ -257,6 +257,23 @@ def test_eq11_solves_eq10_mpmath_odefun():
             assert abs(n - c) <= ODE_MP_RTOL * max(abs(c), 1)
 
 
+def test_mpmath_odefun_in_another_time_unit():
+    """t0 = 4: the ODE runs in s = log(t / t0); b(t0) = b0 and later times match eq. (11)."""
+    A_plus, A_minus, b0, t0 = 0.5, 2.0, -1.0, 4.0
+    t = [4.0, 4.0 * math.exp(0.25)]
+    num = solve_bias_ode_mp(t, b0, t0, A_plus, A_minus, dps=20)
+    cf = bias_closed_form_mp(t, b0, t0, A_plus, A_minus, dps=30)
+    with mpmath.workdps(30):
+        assert num[0] == b0
+        for n, c in zip(num, cf.b):
+            assert abs(n - c) <= ODE_MP_RTOL * max(abs(c), 1)
+
+
+def test_solve_bias_ode_rejects_empty_times():
+    with pytest.raises(ValueError, match="`t` must contain at least one time"):
+        solve_bias_ode([], 0.0, 1.0, 1.0, 1.0)
+
+
 @pytest.mark.slow
 @given(ode_params())
 def test_eq11_solves_eq10_mpmath_odefun_random(params):
@@ -306,3 +323,71 @@ def test_bias_limit_when_the_ratio_overflows_float64():
     """A+/A- = 1e600 is outside float64; b_inf = (1/2) log(A+/A-) = 300 log 10 must still come out."""
     assert bias_limit(1e300, 1e-300).b_inf == pytest.approx(300 * math.log(10), rel=1e-14)
     assert bias_limit(1e-300, 1e300).b_inf == pytest.approx(-300 * math.log(10), rel=1e-14)
+
+
+# --------------------------------------------------------------------------- extreme inputs
+
+
+@pytest.mark.parametrize("t0", [1.0, 2.0**1000, 2.0**-1000])
+def test_g_depends_only_on_t_over_t0(t0):
+    """Only t/t0 enters eq. (11): g = 2 sqrt(A+ A-) log(t/t0) keeps full accuracy in any time unit.
+
+    Scaling t and t0 by 2^+-1000 is exact, so g must stay within a few ulps of the mpmath value;
+    log(t) - log(t0) would lose ~log(t0)/log(t/t0) ulps (hundreds here).
+    """
+    ratios = [1.0 + 2.0**-40, 1.5, 3.0, 10.0, 1e6]
+    tr = bias_closed_form([t0 * r for r in ratios], 1.0, t0, 0.25, 4.0)  # rate 2 sqrt(0.25 * 4) = 2
+    with mpmath.workdps(40):
+        ref = [float(2 * mpmath.log(mpmath.mpf(r))) for r in ratios]
+    assert scaled_error(tr.g, ref, rtol=4 * FLOAT64_EPS) <= 1
+
+
+def test_g_when_t_over_t0_overflows_float64():
+    """t / t0 = 1e600 is outside float64; g = 2 log(1e300 / 1e-300) must still come out."""
+    tr = bias_closed_form([1e300], 0.0, 1e-300, 1.0, 1.0)
+    with mpmath.workdps(40):
+        ref = float(2 * (mpmath.log(mpmath.mpf(1e300)) - mpmath.log(mpmath.mpf(1e-300))))
+    assert scaled_error(tr.g, ref, rtol=4 * FLOAT64_EPS) <= 1
+    assert tr.deviation[0] == 0.0 and tr.b[0] == 0.0  # b0 = b_inf = 0 stays there
+
+
+@pytest.mark.parametrize("b0", [5e-324, -5e-324, 1e-310])
+def test_subnormal_distance_to_the_limit(b0):
+    """b0 - b_inf down to the smallest subnormal: tanh(|c0|/2) underflows to 0, b stays within a subnormal of b0."""
+    tr = bias_closed_form([1.0, 2.0, np.inf], b0, 1.0, 1.0, 1.0)
+    assert np.all(np.abs(tr.b - b0 * np.array([1.0, 0.25, 0.0])) <= 2 * 2.0**-1074)  # b0 (t/t0)^-2 to first order
+    assert np.all(np.sign(tr.deviation[:2]) * np.sign(b0) >= 0)
+
+
+@pytest.mark.parametrize("b0, A_plus, A_minus", [(3.0, 4.0, 0.5), (1.0, 1.0, 1.0), (-700.0, 2.0, 3.0), (0.0, 1e-6, 1e6)])
+def test_mp_initial_condition_limit_and_constants(b0, A_plus, A_minus):
+    """mpmath eq. (11): b(t0) = b0, b(inf) = b_inf exactly, delta^2 A+ = A-, 2 b_inf = log(A+/A-)."""
+    r = bias_closed_form_mp([2.5, 7.5, mpmath.inf], b0, 2.5, A_plus, A_minus, dps=50)
+    with mpmath.workdps(60):
+        ap, am = mpmath.mpf(A_plus), mpmath.mpf(A_minus)
+        ulp50 = mpmath.mpf(10) ** -48  # 50 digits, less two for the rounding of c0 and of the result
+        assert abs(r.b[0] - b0) <= ulp50 * (abs(b0) + abs(r.b_inf) + 1)
+        assert r.b[2] == r.b_inf and r.deviation[2] == 0
+        assert abs(2 * r.b_inf - mpmath.log(ap / am)) <= ulp50 * (abs(r.b_inf) + 1)
+        assert abs(r.delta**2 * ap - am) <= ulp50 * am
+        # a middle time against the original eq. (11)
+        _, dev_ref, _, _ = eq11_reference(7.5, b0, 2.5, A_plus, A_minus, floor_log10=-1000)
+        assert abs(r.deviation[1] - dev_ref) <= ulp50 * (abs(b0) + abs(r.b_inf) + 1)
+
+
+@pytest.mark.parametrize("b0, A_plus, A_minus", [(0.0, 1.0, 0.2), (5.0, 0.3, 0.3), (-2.0, 2.0, 0.01)])
+def test_late_time_remainder_bound_is_the_stated_one_and_tight(b0, A_plus, A_minus):
+    """|R| <= (8/9) |tanh(c0/2)|^3 (t/t0)^(-3 rate), and R / bound -> (2/3)/(8/9) = 3/4 as t -> inf."""
+    lte = late_time_expansion(b0, 1.0, A_plus, A_minus)
+    c0 = b0 - 0.5 * math.log(A_plus / A_minus)
+    assert lte.remainder_bound_factor == pytest.approx(8 / 9 * abs(math.tanh(c0 / 2)) ** 3, rel=8 * FLOAT64_EPS)
+    # x = tanh(c0/2) e^{-g} = 1e-3: R = 2 artanh(x) - 2x = (2/3) x^3 (1 + (3/5) x^2 + ...), by mpmath
+    x = 1e-3 * math.copysign(1.0, c0)
+    g = math.log(abs(math.tanh(c0 / 2)) / abs(x))
+    t = math.exp(g / lte.rate)
+    with mpmath.workdps(40):
+        tt = mpmath.mpf(t)
+        xx = mpmath.tanh((mpmath.mpf(b0) - mpmath.log(mpmath.mpf(A_plus) / A_minus) / 2) / 2) * tt ** (-lte.rate)
+        R = float(2 * mpmath.atanh(xx) - 2 * xx)
+        bound = float(lte.remainder_bound_factor * tt ** (-3 * lte.rate))
+    assert 0.74 < abs(R) / bound < 0.76

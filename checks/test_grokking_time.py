@@ -7,12 +7,13 @@ with Theorem 4.6 itself on a finely discretised concentrated test set.
 
 import math
 
+import mpmath
 import numpy as np
 import pytest
 from hypothesis import example, given, target
 from hypothesis import strategies as st
 
-from checks.tolerances import FLOAT64_EPS, GT_BREAKPOINT_GUARD
+from checks.tolerances import FLOAT64_EPS, GT_BREAKPOINT_GUARD, GT_EXP_NEAR_OVERFLOW_RTOL, scaled_error
 from theory.grokking_time import (
     asymptotic_test_time,
     concentrated_test_accuracy,
@@ -265,3 +266,94 @@ def test_balanced_symmetric_planted_data_groks_at_norm_over_eta_S(eps):
     th = theorem_4_6_test_time(r.delta, eps, alpha, gamma=gamma, B=B)
     assert th.T_upper == pytest.approx(T_closed, rel=1e-6)
     assert th.T_headline == pytest.approx(1.0, abs=1e-6)  # off by a factor 5.7e5
+
+
+# --------------------------------------------------------------------------- extreme times
+
+
+def test_theorem_4_6_times_up_to_the_float_range():
+    """T = exp(log T) stays finite up to log T = log(DBL_MAX) = 709.78 and is inf beyond (delta = 1e-308: T = 1/delta)."""
+    r = theorem_4_6_test_time(1e-308, 0.0, 10.0, gamma=1e-3, B=2000.0)  # log T = 709.196 -+ 1
+    with mpmath.workdps(30):
+        E = -mpmath.log(mpmath.mpf(1e-308))
+        ref = [float(mpmath.exp(E)), float(mpmath.exp(E - 1))]
+    assert scaled_error([r.T_headline, r.T_lower], ref, rtol=GT_EXP_NEAR_OVERFLOW_RTOL) <= 1
+    assert r.T_upper == math.inf  # e^710.196 > DBL_MAX
+    assert theorem_4_6_test_time(1e-320, 0.0, 10.0, gamma=1e-3, B=0.0).T_headline == math.inf
+    assert theorem_4_6_test_time(0.5, 0.0, 10.0, gamma=1e-3, B=0.0).T_headline == pytest.approx(2.0, rel=4 * FLOAT64_EPS)
+
+
+def test_first_time_near_the_float_range():
+    """Crossing at s = 709.5: t = e^709.5 = 1.35e308 is finite; at s = 720 it is not."""
+    c = _one(1.0, -709.5)
+    with mpmath.workdps(30):
+        ref = float(mpmath.exp(mpmath.mpf(709.5)))
+    assert scaled_error([c.first_t, c.first_step], [ref, ref], rtol=GT_EXP_NEAR_OVERFLOW_RTOL) <= 1
+    c = _one(1.0, -720.0)
+    assert c.first_s == 720.0 and c.first_t == math.inf and c.first_step == math.inf
+
+
+def _brute_first_step(p, q, target_count, n_lo, n_hi):
+    """Smallest integer n in (n_lo, n_hi] with #{p s + q > 0} >= target_count at s = math.log(n); n_lo must fail."""
+    def count(n):
+        s = math.log(n)
+        return sum(pi * s + qi > 0 for pi, qi in zip(p, q))
+
+    assert count(n_lo) < target_count
+    for n in range(n_lo + 1, n_hi + 1):
+        if count(n) >= target_count:
+            return float(n)
+    raise AssertionError("window too small")
+
+
+def _margins_curve(p, q, eps):
+    """Test points with margins p_i s + q_i: x_i = (p_i, q_i), w_hat = e1, w_tilde = e2, y = +1."""
+    X = np.column_stack([p, q])
+    return asymptotic_test_time([1.0, 0.0], 0.0, [0.0, 1.0], 0.0, X, np.ones(len(p)), eps)
+
+
+@pytest.mark.parametrize("a", [12.5, 20.3, 30.7, 35.5, 36.2, 36.7])
+def test_first_step_at_late_crossings_matches_brute_force(a):
+    """One point with margin s - a: the first step is the smallest n with log n > a, up to n ~ 2^53 exactly."""
+    c = _margins_curve([1.0], [-a], 0.0)
+    n0 = math.floor(math.exp(a))
+    assert c.first_step == _brute_first_step([1.0], [-a], 1, n0 - 200, n0 + 200)
+    with mpmath.workdps(40):
+        exact = mpmath.floor(mpmath.exp(mpmath.mpf(a))) + 1  # real-number answer; float log is that close
+        assert abs(c.first_step - exact) <= 2 * a * FLOAT64_EPS * exact + 1
+
+
+@pytest.mark.parametrize("a", [20.3, 35.5, 36.2])
+def test_first_step_when_the_breakpoint_itself_qualifies(a):
+    """Breakpoints a' < a adjacent in float64, so (a', a) holds no log n: the first step is the first n with log n >= a.
+
+    Margins s - a' (twice), s - a and a - s; eps = 1/3 of sup = 3 needs 2 correct points: on (a', a)
+    all but s - a are (3), at s = a only the two s - a' are (2), before a' only a - s (1).
+    """
+    a_left = math.nextafter(a, 0.0)
+    p, q = [1.0, 1.0, 1.0, -1.0], [-a_left, -a_left, -a, a]
+    c = _margins_curve(p, q, 1.0 / 3.0)
+    np.testing.assert_array_equal(c.breakpoints, [a_left, a])
+    assert c.sup_accuracy == 0.75 and c.first_s == a_left and not c.first_attained
+    n0 = math.floor(math.exp(a))
+    assert c.first_step == _brute_first_step(p, q, 2, n0 - 200, n0 + 200)
+
+
+@pytest.mark.parametrize("a", [37.0, 40.0])
+def test_first_step_inside_a_late_finite_window(a):
+    """Margins s - a and a + 1 - s: both correct only for a < s < a + 1; the first step is ~e^a (beyond 2^53 = e^36.7)."""
+    c = _margins_curve([1.0, -1.0], [-a, a + 1.0], 0.0)
+    assert (c.sup_accuracy, c.limit_accuracy, c.first_s) == (1.0, 0.5, a)
+    with mpmath.workdps(30):
+        ref = float(mpmath.exp(a))
+    assert c.first_step == pytest.approx(ref, rel=4 * FLOAT64_EPS) and c.first_step == math.floor(c.first_step)
+
+
+def test_limit_accuracy_with_ties_and_crossings_beyond_float_range():
+    """s -> inf: p > 0 is correct, p < 0 wrong, p = 0 decided by q; a crossing at s = 1e320 still counts."""
+    p = [0.0, 0.0, 1.0, -1.0, 1e-320]
+    q = [0.5, -0.5, -1.0, 1.0, -1.0]  # the last crosses at s = 1e320, past float64
+    c = _margins_curve(p, q, 0.0)
+    assert c.limit_accuracy == 3 / 5  # (0, 0.5), (1, -1), (1e-320, -1)
+    np.testing.assert_array_equal(c.breakpoints, [1.0])
+    np.testing.assert_array_equal(c.interval_accuracy, [2 / 5, 2 / 5])  # the tiny-p point is wrong at every float s

@@ -131,7 +131,7 @@ def _log_ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         near = (ratio >= 0.5) & (ratio <= 2.0)
         # a - b is exact by Sterbenz's lemma when a/b is in [1/2, 2]: log1p keeps the relative accuracy.
         out = np.where(near, np.log1p((a - b) / b), np.log(ratio))
-        bad = ~near & ((ratio == 0.0) | ~np.isfinite(ratio) | (ratio < np.finfo(float).tiny))
+        bad = ~near & (~np.isfinite(ratio) | (ratio < np.finfo(float).tiny))  # overflow, or underflow to 0
         out = np.where(bad, np.log(a) - np.log(b), out)
     return out
 
@@ -177,9 +177,12 @@ def _deviation(c0: float, g: np.ndarray) -> np.ndarray:
         tau = math.tanh(0.5 * a)
         q = (one_minus_E + F * (1.0 + E)) / (1.0 + F)  # = 1 - tau e^{-g}, no cancellation
         direct = np.log1p(2.0 * tau * E / q)
-        log_q = np.logaddexp(np.log(one_minus_E), -a + np.log1p(E)) - math.log1p(F)
-        ell = math.log(2.0 * tau) - g - log_q  # log(2 x / (1 - x))
-        logdom = np.logaddexp(0.0, ell)
+        # Log-domain branch, used only where q < 1e-200. Since q >= F / 2 and 1 - E <= 2 q there,
+        # F = e^{-|c0|} < 2e-200 (so tau = 1.0 exactly in float64, and log1p(F) vanishes beside
+        # log q), g < 3e-200, and log(2 x / (1 - x)) = log 2 - g - log q > 460, so that
+        # log1p(2 x / (1 - x)) rounds to it: the terms dropped here are below half an ulp.
+        log_q = np.logaddexp(np.log(one_minus_E), -a + np.log1p(E))
+        logdom = math.log(2.0) - log_q
         dev = np.where(q >= _LOG_BRANCH_BELOW, direct, logdom)
     dev = np.where(np.isinf(g), 0.0, dev)  # exact t = inf branch
     return math.copysign(1.0, c0) * dev
@@ -255,7 +258,7 @@ def bias_closed_form_mp(t, b0, t0, A_plus, A_minus, dps: int = 50) -> BiasTrajec
         a = abs(c0)
         devs = []
         for tv in mts:
-            if c0 == 0 or mpmath.isinf(tv):
+            if mpmath.isinf(tv):  # exact limit (the formula below also gives 0 there, and at c0 = 0)
                 devs.append(mpmath.mpf(0))
                 continue
             g = rate * mpmath.log(tv / tt0)
@@ -316,6 +319,8 @@ def solve_bias_ode(t, b0, t0, A_plus, A_minus, *, method: str = "DOP853", rtol: 
     t_arr = finite_array("t", t, ndim=1)
     b0 = finite_scalar("b0", b0)
     t0 = positive_scalar("t0", t0)
+    if t_arr.size == 0:
+        raise ValueError("`t` must contain at least one time, got an empty array")
     if np.any(t_arr < t0) or np.any(np.diff(t_arr) < 0):
         raise ValueError("`t` must be non-decreasing with every t >= t0")
     s_eval = _log_ratio(t_arr, t0)
@@ -323,8 +328,7 @@ def solve_bias_ode(t, b0, t0, A_plus, A_minus, *, method: str = "DOP853", rtol: 
     def rhs(s, y):
         return bias_ode_rhs(1.0, y, A_plus, A_minus)  # t * (1/t) (...) = (...)
 
-    s_end = float(s_eval[-1]) if s_eval.size else 0.0
-    sol = solve_ivp(rhs, (0.0, s_end), [b0], method=method, t_eval=s_eval, rtol=rtol, atol=atol)
+    sol = solve_ivp(rhs, (0.0, float(s_eval[-1])), [b0], method=method, t_eval=s_eval, rtol=rtol, atol=atol)
     return OdeSolution(t=t_arr, b=sol.y[0], method=method, nfev=int(sol.nfev), status=int(sol.status), message=str(sol.message))
 
 

@@ -32,6 +32,14 @@ __all__ = [
 REACH_RTOL = 1e-12
 
 
+def _exp_or_inf(v: float) -> float:
+    """e^v in float64, inf where it overflows (v > log(DBL_MAX) = 709.78...)."""
+    try:
+        return math.exp(v)
+    except OverflowError:
+        return math.inf
+
+
 @dataclass(frozen=True)
 class TestTimeBounds:
     """Theorem 4.6: log T_te and its bounds; T = exp(log T) (inf past float range)."""
@@ -116,13 +124,10 @@ def theorem_4_6_test_time(delta, eps, alpha, *, gamma, B) -> TestTimeBounds:
     factor = 1.0 + 2.0 * eps * (2.0 * alpha - 1.0)
     E = abs(math.log(delta)) / factor
     lo, hi = E - gamma * B / 2.0, E + gamma * B / 2.0
-
-    def ex(v):
-        return math.exp(v) if v < 709.0 else math.inf
-
     return TestTimeBounds(
         exponent=E, log_T_headline=E, log_T_lower=lo, log_T_upper=hi,
-        T_headline=ex(E), T_lower=ex(lo), T_upper=ex(hi), critical_offset=gamma / 2.0 * factor,
+        T_headline=_exp_or_inf(E), T_lower=_exp_or_inf(lo), T_upper=_exp_or_inf(hi),
+        critical_offset=gamma / 2.0 * factor,
     )
 
 
@@ -154,17 +159,28 @@ def concentrated_test_accuracy(offset, gamma, alpha) -> ConcentratedAccuracy:
 
 
 def _first_integer_in(a: float, b: float, closed_left: bool) -> float:
-    """Smallest integer n >= 1 with a < log n < b (a <= log n if closed_left); nan if none."""
-    if closed_left and a == 0.0:
-        return 1.0
-    ea = math.exp(a) if a < 709.0 else math.inf
-    if ea >= 2.0**52:  # every float here is an integer; open/closed is below resolution
-        return ea if (b == math.inf or math.log(ea) < b) else math.nan
-    n = max(1.0, math.floor(ea))
-    while math.log(n) < a or (not closed_left and math.log(n) == a):  # exp/log rounding guard
-        n += 1.0
-    while n > 1.0 and (math.log(n - 1.0) > a or (closed_left and math.log(n - 1.0) == a)):
-        n -= 1.0
+    """Smallest integer n >= 1 with a < log n < b (a <= log n if closed_left); nan if none.
+
+    Requires 0 <= a < b (breakpoints). log n is float64 ``math.log``, the s at which the accuracy
+    of step n is evaluated. Below 2^53 every integer is a float and the search is exact: start at
+    floor(e^a) and step past the rounding of exp. From 2^53 on, floats are >= 2 apart and n + 1
+    would stall; there b >= a + ulp(a) >= a + 7e-15 makes (e^a, e^b) span >= 30 floats, so
+    fl(e^a), within one ulp of e^a, is the answer up to the resolution (inf past float range).
+    """
+    ea = _exp_or_inf(a)
+    if ea >= 2.0**53:
+        return ea
+
+    def past_left_end(m):
+        return math.log(m) >= a if closed_left else math.log(m) > a
+
+    n = math.floor(ea)  # >= 1 because a >= 0; off by the rounding of exp and log at most
+    if past_left_end(n):
+        while n > 1.0 and past_left_end(n - 1.0):
+            n -= 1.0
+    else:
+        while not past_left_end(n):
+            n += 1.0
     return n if math.log(n) < b else math.nan
 
 
@@ -218,20 +234,16 @@ def asymptotic_test_time(w_hat, b_hat, w_tilde, b_tilde, X_test, y_test, eps) ->
 
     first_s, attained, first_step = math.inf, False, math.nan
     for j in range(U.size + 1):  # point lefts[j], then interval (lefts[j], rights[j])
-        if reaches(point[j]):
-            if math.isinf(first_s):
-                first_s, attained = float(lefts[j]), True
-            if lefts[j] == 0.0:
-                first_step = 1.0
-                break
-        if reaches(interval[j]):
+        if reaches(point[j]) and math.isinf(first_s):
+            first_s, attained = float(lefts[j]), True
+        if reaches(interval[j]):  # (point <= interval on both sides, so point[0] reaching gives n = 1 here)
             if math.isinf(first_s):
                 first_s, attained = float(lefts[j]), False
             n = _first_integer_in(float(lefts[j]), float(rights[j]), closed_left=bool(reaches(point[j])))
             if not math.isnan(n):
                 first_step = n
                 break
-    first_t = math.exp(first_s) if first_s < 709.0 else math.inf
+    first_t = _exp_or_inf(first_s)
     return AccuracyCurve(
         breakpoints=U, interval_accuracy=interval / m, point_accuracy=point / m, sup_accuracy=sup / m,
         limit_accuracy=limit / m, eps=eps, first_s=first_s, first_attained=attained, first_t=first_t,

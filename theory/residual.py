@@ -108,7 +108,7 @@ class ResidualLimit:
     kappa: np.longdouble  # the minimiser is exactly kappa * (w_hat, b_hat) + u in extended arithmetic
     u: np.ndarray  # (d+1,) np.longdouble
     newton_iterations: int
-    status: str  # "optimal" if stationarity <= NEWTON_STATIONARITY_TOL else "inaccurate"
+    status: str  # "optimal" if stationarity <= NEWTON_STATIONARITY_TOL and the eq. (7) solution is optimal, else "inaccurate"
     message: str
 
 
@@ -153,7 +153,11 @@ def _weak_support(ZS: np.ndarray, theta_hat: np.ndarray) -> np.ndarray:
     b_ub = np.zeros(2 * m)
     A_eq = np.concatenate([theta_hat / np.linalg.norm(theta_hat), np.zeros(m)])[None, :]
     bounds = [(-1e6, 1e6)] * k + [(0.0, 1.0)] * m
-    res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=[0.0], bounds=bounds, method="highs")
+    # no presolve: on ~100 support vectors that span a subspace only up to rounding, HiGHS's presolve declared
+    # this LP infeasible although u = 0, rho = 0 is feasible (checks/test_residual.py, rank deficiency)
+    res = linprog(
+        c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=[0.0], bounds=bounds, method="highs", options={"presolve": False}
+    )
     if res.status != 0:
         raise RuntimeError(f"weak-support LP failed: {res.message}")
     return res.x[k:] > 0.5  # the optimum is 0/1 (module doc); 0.5 separates them robustly
@@ -178,7 +182,8 @@ def residual_limit(X, y, eta, *, solution: MaxMarginSolution | None = None) -> R
         :class:`ResidualLimit`.
 
     Raises:
-        ValueError: invalid input or a ``solution`` of the wrong problem.
+        ValueError: invalid input, a ``solution`` of the wrong problem, or an inaccurate eq. (7)
+            solution that leaves no strict support vector.
         NotSeparableError: the data are not linearly separable.
     """
     X, y = dataset(X, y)
@@ -191,6 +196,10 @@ def residual_limit(X, y, eta, *, solution: MaxMarginSolution | None = None) -> R
     Z = y[:, None] * np.hstack([X, np.ones((n, 1))])
     weak_mask = _weak_support(Z[sol.support], theta_hat)
     S = sol.support[~weak_mask]
+    if S.size == 0:
+        raise ValueError(f"no strict support vector: the eq. (7) solution is {sol.status} ({sol.message}), so its "
+                         "support is unreliable; rescale or centre X (a margin far below the data's scale defeats "
+                         "the QP's rounding floor) or pass a more accurate `solution`")
     ZS = Z[S]
     # orthonormal basis of span{z_s}
     _, sv, Vt = np.linalg.svd(ZS, full_matrices=False)
@@ -209,22 +218,22 @@ def residual_limit(X, y, eta, *, solution: MaxMarginSolution | None = None) -> R
         with np.errstate(over="ignore"):
             return np.exp(log_eta - (kappa * m_s + ZL @ u))
 
-    def F(kappa, u):
-        return float(np.sum(alphas_at(kappa, u)) + kappa * th2L + thL @ u)
+    def F(kappa, u):  # theta_hat^T v = kappa ||theta_hat||^2: u stays orthogonal to theta_hat (du below)
+        return float(np.sum(alphas_at(kappa, u)) + kappa * th2L)
+
+    def relative_norm(residual):  # ||sum_s alpha_s z_s - theta_hat|| / ||theta_hat||, the reported stationarity
+        return float(np.sqrt(np.sum(residual**2))) / th_norm
 
     kappa = XL(math.log(eta) - math.log(th_norm**2 / S.size))  # mean alpha = ||theta_hat||^2 / |S|
     u = np.zeros(d + 1, dtype=XL)
-    best_rel, stall, it = np.inf, 0, 0
+    prev_rel = np.inf
     for it in range(1, _NEWTON_MAX_ITER + 1):
         alpha = alphas_at(kappa, u)
         g_full = thL - ZL.T @ alpha
-        rel = float(np.sqrt(np.sum(g_full**2))) / th_norm
-        if rel <= _NEWTON_GOAL:
-            break
-        stall = stall + 1 if rel >= 0.5 * best_rel else 0
-        best_rel = min(best_rel, rel)
-        if stall >= 3 and rel <= NEWTON_STATIONARITY_TOL:
-            break  # rounding floor reached
+        rel = relative_norm(g_full)
+        if rel <= _NEWTON_GOAL or (rel <= NEWTON_STATIONARITY_TOL and rel >= prev_rel):
+            break  # goal reached, or the rounding floor: the last step did not decrease the stationarity
+        prev_rel = rel
         g = B.T @ g_full.astype(float)
         H = A.T @ (alpha.astype(float)[:, None] * A)
         dv = (B @ -cho_solve(cho_factor(H), g)).astype(XL)
@@ -237,11 +246,11 @@ def residual_limit(X, y, eta, *, solution: MaxMarginSolution | None = None) -> R
         kappa, u = kappa + XL(t) * dk, u + XL(t) * du
     vL = kappa * thL + u
     alphaL = alphas_at(kappa, u)
-    rel = float(np.sqrt(np.sum((ZL.T @ alphaL - thL) ** 2))) / th_norm
+    rel = relative_norm(ZL.T @ alphaL - thL)
     v = vL.astype(float)
     with np.errstate(over="ignore"):
         alpha64 = np.exp(log_eta - _exact_dots(ZS, v))
-    rel64 = float(np.sqrt(np.sum((ZL.T @ alpha64 - thL) ** 2))) / th_norm
+    rel64 = relative_norm(ZL.T @ alpha64 - thL)
     alpha = alphaL.astype(float)
     w_t, b_t = v[:d], float(v[d])
     # A_S^+- from the extended-precision w_tilde: w_tilde^T x_s cancels ||w_tilde|| R down to O(1).
@@ -257,7 +266,8 @@ def residual_limit(X, y, eta, *, solution: MaxMarginSolution | None = None) -> R
     b_offset = -math.atanh(ratio) if abs(ratio) < 1.0 else -math.copysign(math.inf, ratio)
     alphas = np.zeros(n)
     alphas[S] = alpha
-    status = "optimal" if rel <= NEWTON_STATIONARITY_TOL else "inaccurate"
+    # the limit is only as reliable as the support it is built on
+    status = "optimal" if rel <= NEWTON_STATIONARITY_TOL and sol.status == "optimal" else "inaccurate"
     return ResidualLimit(
         eta=eta, w_hat=sol.w_hat, b_hat=sol.b_hat, w_tilde=w_t, b_tilde=b_t, alphas=alphas, support=S,
         weak_support=sol.support[weak_mask], orthogonal_dim=d + 1 - rank, A_plus=A_plus, A_minus=A_minus,
@@ -268,5 +278,6 @@ def residual_limit(X, y, eta, *, solution: MaxMarginSolution | None = None) -> R
         stationarity=rel, stationarity_float64=rel64, theta_tilde_extended=vL, kappa=kappa, u=u,
         newton_iterations=it, status=status,
         message=f"damped Newton: relative stationarity {rel:.2e} after {it} iterations; "
-        f"{int(weak_mask.sum())} weak support vectors left out; orthogonal dimension {d + 1 - rank}",
+        f"{int(weak_mask.sum())} weak support vectors left out; orthogonal dimension {d + 1 - rank}"
+        + ("" if sol.status == "optimal" else f"; the eq. (7) solution it rests on is {sol.status}"),
     )

@@ -234,9 +234,9 @@ def run(args) -> int:
         from lingrok.provenance import source_fingerprint
         from lingrok.reproduce_archive import ENTRY_MODULES, save_archive
 
+        fingerprint = source_fingerprint(ENTRY_MODULES)  # of the code as it is when the runs start
         results = _run_all(setups, args.backend, quiet=args.json, state_dir=args.state_dir)
         command = _command(args)
-        fingerprint = source_fingerprint(ENTRY_MODULES)
         # saved before rendering: a failure while drawing loses no GD work (rerun with --from-results)
         save_archive(out, {"target": args.target, "scale": args.scale, "command": command, "out": out.as_posix(),
                            "figures": not args.no_figures, "environment": _environment(),

@@ -84,7 +84,7 @@ class AccuracyCurve:
     first_s: float  # inf{s >= 0 : accuracy(s) >= (1 - eps) sup}
     first_attained: bool  # True if accuracy(first_s) itself reaches it; else only for s just above
     first_t: float  # exp(first_s), GD steps (inf past float range)
-    first_step: float  # smallest integer n >= 1 with accuracy(log n) >= (1 - eps) sup (integer-valued float)
+    first_step: float  # smallest integer n >= 1 with accuracy(log n) >= (1 - eps) sup (integer-valued float; beyond 2^53, fl(e^s) at the crossing)
     n_test: int
 
 

@@ -303,13 +303,14 @@ def late_time_stability(alphas, Z_sv, *, eta) -> LateTimeStability:
     norm_vw = float(np.linalg.norm(v_w))
     angle = float(np.arccos(min(1.0, abs(along_normal) / norm_vw))) if norm_vw > 0 else float("nan")
     lam = float(vals[0])
+    t_eos = lam / _STABILITY_LIMIT
     return LateTimeStability(
         M=M,
         eigenvalues=vals,
         lambda_max=lam,
-        t_eos=lam / _STABILITY_LIMIT,
+        t_eos=t_eos,
         t_monotone=lam,
-        t_eos_logistic=_logistic_crossing(alphas, Z, eta, lam / _STABILITY_LIMIT),
+        t_eos_logistic=_logistic_crossing(alphas, Z, eta, t_eos),
         eta=eta,
         top_direction=v,
         theta_hat=theta_hat,
@@ -336,7 +337,7 @@ def late_time_hessian_derivation() -> Derivation:
     th = sp.Matrix(sp.symbols("theta1:4", real=True))
     th_hat = sp.Matrix(sp.symbols("thetahat1:4", real=True))
     th_tl = sp.Matrix(sp.symbols("thetatilde1:4", real=True))
-    z = [sp.Matrix(sp.symbols(f"z{k}_1:4", real=True)) for k in (1, 2)]
+    z = [sp.Matrix(sp.symbols(f"z{k}_1:4", real=True)) for k in range(1, 3)]
     a = sp.symbols("alpha1:3", positive=True)
     m = sp.symbols("m", real=True)
 

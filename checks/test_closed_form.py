@@ -247,24 +247,26 @@ def test_eq11_solves_eq10_scipy(params):
     assert err < 1, err
 
 
-def test_eq11_solves_eq10_mpmath_odefun():
-    A_plus, A_minus, b0, t0 = 2.0, 0.5, 3.0, 1.0
-    t = [1.0, math.exp(0.5), math.exp(1.5)]
-    num = solve_bias_ode_mp(t, b0, t0, A_plus, A_minus, dps=20)
-    cf = bias_closed_form_mp(t, b0, t0, A_plus, A_minus, dps=30)
-    with mpmath.workdps(30):
-        for n, c in zip(num, cf.b):
-            assert abs(n - c) <= ODE_MP_RTOL * max(abs(c), 1)
-
-
 def test_mpmath_odefun_in_another_time_unit():
-    """t0 = 4: the ODE runs in s = log(t / t0); b(t0) = b0 and later times match eq. (11)."""
+    """t0 = 4: the ODE runs in s = log(t / t0); b(t0) = b0 and later times match eq. (11).
+
+    (Short horizon, placed first: a wrong right-hand side fails here instead of integrating into a blow-up.)"""
     A_plus, A_minus, b0, t0 = 0.5, 2.0, -1.0, 4.0
     t = [4.0, 4.0 * math.exp(0.25)]
     num = solve_bias_ode_mp(t, b0, t0, A_plus, A_minus, dps=20)
     cf = bias_closed_form_mp(t, b0, t0, A_plus, A_minus, dps=30)
     with mpmath.workdps(30):
         assert num[0] == b0
+        for n, c in zip(num, cf.b):
+            assert abs(n - c) <= ODE_MP_RTOL * max(abs(c), 1)
+
+
+def test_eq11_solves_eq10_mpmath_odefun():
+    A_plus, A_minus, b0, t0 = 2.0, 0.5, 3.0, 1.0
+    t = [1.0, math.exp(0.5), math.exp(1.5)]
+    num = solve_bias_ode_mp(t, b0, t0, A_plus, A_minus, dps=20)
+    cf = bias_closed_form_mp(t, b0, t0, A_plus, A_minus, dps=30)
+    with mpmath.workdps(30):
         for n, c in zip(num, cf.b):
             assert abs(n - c) <= ODE_MP_RTOL * max(abs(c), 1)
 

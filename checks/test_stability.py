@@ -18,6 +18,7 @@ Claims checked:
 
 import dataclasses
 
+import mpmath
 import numpy as np
 import pytest
 import sympy as sp
@@ -29,6 +30,7 @@ from checks.tolerances import (
     EOS_FREE_R,
     EOS_LINEAR_R,
     FD_HESSIAN_RTOL,
+    HESSIAN_ROUNDING_RTOL,
     scaled_error,
 )
 from numerics.highprec import GDState
@@ -452,3 +454,117 @@ def test_direction_fractions_sum_to_one_for_generic_support_vectors(seed):
     r = late_time_stability(rng.uniform(0.5, 2.0, size=6), Z, eta=0.1)
     assert min(r.normal_fraction, r.boundary_fraction, r.bias_fraction) > 0
     assert r.normal_fraction + r.boundary_fraction + r.bias_fraction == pytest.approx(1.0, rel=1e-12)
+
+
+# --- theory: extreme margins, reductions, reported direction (mutation-testing additions) ---------------
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_logistic_hessian_at_margins_beyond_exp_range(sign):
+    """sigma'(m) for |m| = 800 underflows to 0 instead of overflowing to inf/inf: H stays finite."""
+    X = np.array([[1.0, 0.5], [-2.0, 1.0], [0.3, -1.0]])
+    y = np.array([1.0, -1.0, 1.0])
+    Z = augmented_features(X, y)
+    theta = np.linalg.solve(Z, np.array([0.5, sign * 800.0, -sign * 800.0]))  # margins 0.5, +-800, -+800
+    H = logistic_hessian(theta, X, y)
+    with mpmath.workdps(40):
+        margins = [mpmath.mpf(0.5), mpmath.mpf(sign * 800.0), mpmath.mpf(-sign * 800.0)]
+        s = [float(mpmath.exp(-m) / (1 + mpmath.exp(-m)) ** 2) for m in margins]
+    H_ref = (Z * np.array(s)[:, None]).T @ Z
+    assert np.all(np.isfinite(H))
+    assert scaled_error(H, H_ref, rtol=0.0, atol=HESSIAN_ROUNDING_RTOL * np.abs(H_ref).max()) <= 1
+
+
+def test_mean_reduction_hessian_matches_finite_differences_of_the_mean_loss():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(7, 2))
+    y = np.where(rng.random(7) < 0.5, -1.0, 1.0)
+    theta = rng.normal(size=3)
+    H_fd = _finite_difference_hessian(X, y, theta) / 7  # the mean loss is the sum over N
+    H = logistic_hessian(theta, X, y, reduction="mean")
+    assert scaled_error(H, H_fd, rtol=0.0, atol=FD_HESSIAN_RTOL * np.abs(H_fd).max()) <= 1
+    lam_ref = np.max(np.linalg.eigvalsh(H_fd))
+    assert sharpness(theta, X, y, reduction="mean") == pytest.approx(lam_ref, rel=FD_HESSIAN_RTOL)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_top_direction_is_the_signed_unit_top_eigenvector(seed):
+    """top_direction: unit, M v = lambda_max v, largest entry positive; angle_to_normal in [0, pi/2] and
+    consistent with the fractions (cos^2 and sin^2 of the angle split the w-part)."""
+    rng = np.random.default_rng(seed)
+    Z = rng.normal(size=(4, 3))
+    alphas = rng.uniform(0.5, 2.0, size=4)
+    r = late_time_stability(alphas, Z, eta=0.1)
+    v = r.top_direction
+    M = sum(a * np.outer(z, z) for a, z in zip(alphas, Z))
+    assert np.linalg.norm(v) == pytest.approx(1.0, rel=1e-12)
+    assert scaled_error(M @ v, r.lambda_max * v, rtol=0.0, atol=1e-12 * r.lambda_max) <= 1
+    probes = rng.normal(size=(200, 3))
+    probes /= np.linalg.norm(probes, axis=1)[:, None]
+    assert r.lambda_max >= np.max(np.einsum("ij,jk,ik->i", probes, M, probes)) * (1 - 1e-12)
+    assert v[np.argmax(np.abs(v))] > 0
+    w_hat = (alphas @ Z)[:-1]
+    n = w_hat / np.linalg.norm(w_hat)
+    v_w = v[:-1]
+    along = v_w @ n
+    angle_ref = np.arctan2(np.linalg.norm(v_w - along * n), abs(along))
+    assert 0.0 <= r.angle_to_normal <= np.pi / 2
+    assert r.angle_to_normal == pytest.approx(angle_ref, abs=1e-12)
+
+
+def test_angle_is_zero_not_nan_when_the_top_direction_is_the_normal():
+    """Two SVs at +-1 in b, both 3 u in w: M = 18 u u^T (+) 2 in b, top eigenvector (u, 0) = w_hat / ||w_hat||.
+
+    |v_w . n| / ||v_w|| rounds to 1 + eps at some rotations u (8 of these 32 here): the angle must still
+    be 0, not arccos(1 + eps) = nan.
+    """
+    for phi in np.linspace(0.05, 3.1, 32):
+        u = np.array([np.cos(phi), np.sin(phi)])
+        Z = np.array([np.r_[3 * u, 1.0], np.r_[3 * u, -1.0]])
+        r = late_time_stability([1.0, 1.0], Z, eta=1.0)
+        assert r.lambda_max == pytest.approx(18.0, rel=1e-12)  # 2 * 3^2
+        assert r.normal_fraction == pytest.approx(1.0, rel=1e-12) and r.bias_fraction < 1e-24
+        assert r.angle_to_normal == pytest.approx(0.0, abs=1e-7), phi
+
+
+def test_logistic_crossing_when_t_eos_is_tiny():
+    """x = +-a, alphas 1e-6 each: t_EoS = 1e-6 steps; the crossing (1/t)(2 alpha)/(1 + q)^2 = 2 still to 1e-9.
+
+    The logistic sharpness peaks at eta / 2 (at eta t = alpha), so eta = 10 > 4 makes it cross 2."""
+    a, alpha, eta = 0.5, 1e-6, 10.0
+    Z = np.array([[a, 1.0], [a, -1.0]])  # M = diag(2 alpha a^2, 2 alpha): lambda_max = 2 alpha
+    r = late_time_stability([alpha, alpha], Z, eta=eta)
+    assert r.t_eos == pytest.approx(alpha, rel=1e-12)
+    t = r.t_eos_logistic
+    q = alpha / (eta * t)
+    assert 0 < t < r.t_eos
+    assert t * (1 + q) ** 2 == pytest.approx(alpha, rel=1e-9)
+
+
+def test_derivation_assumptions_admit_the_papers_setting():
+    """A4 (t, eta, mu > 0) must hold at the paper's eta = 1e-2, the first GD step t = 1 and an eigenvalue mu = 1/2."""
+    d = late_time_hessian_derivation()
+    rels = [rel for a in d.assumptions for rel in a.relations]
+    assert rels
+    values = {"t": 1, "eta": sp.Rational(1, 100), "mu": sp.Rational(1, 2)}
+    for rel in rels:
+        subs = {sym: values[sym.name] for sym in rel.free_symbols}
+        assert bool(rel.subs(subs)), rel
+
+
+def test_derivation_sign_steps_split_time_exactly_at_mu_over_two():
+    """Steps 6-7: '1 - mu/t > -1' holds exactly for t > mu/2 and '< -1' exactly for t < mu/2, and each
+    step's substitution t(s), s > 0, starts at t_EoS = mu/2 (mu = 1 below)."""
+    d = late_time_hessian_derivation()
+    stable, unstable = d.steps[5], d.steps[6]
+    for step, holds_above in ((stable, True), (unstable, False)):
+        (t_sym, t_of_s), = step.given
+        s_sym = next(iter(t_of_s.free_symbols - {sym for sym in t_of_s.free_symbols if sym.name == "mu"}))
+        mu_sym = next(sym for sym in step.expr.free_symbols if sym.name == "mu")
+        assert sp.limit(t_of_s.subs(mu_sym, 1), s_sym, 0, "+") == sp.Rational(1, 2)
+        for t_val in (sp.Rational(1, 10), sp.Rational(2, 5), sp.Rational(1, 2), sp.Rational(3, 5), 10):
+            truth = bool(step.expr.subs({mu_sym: 1, t_sym: t_val}))
+            if t_val == sp.Rational(1, 2):
+                assert not truth  # the eigenvalue is exactly -1 at t_EoS: neither strict inequality holds
+            else:
+                assert truth == ((t_val > sp.Rational(1, 2)) == holds_above), (step.expr, t_val)

@@ -251,3 +251,9 @@ RES_FLOAT64_STATIONARITY_RTOL = 1e-6
 # T = exp(log T) at log T ~ 709 (the largest finite float64): log T carries the rounding of
 # |log delta| (half an ulp of 709, 5.7e-14 absolute) and exp its own ulp: 2e-13 relative covers both.
 GT_EXP_NEAR_OVERFLOW_RTOL = 2e-13
+
+
+# --- theory.stability: Hessian at extreme margins (checks/test_stability.py, mutation-testing additions) ---
+# H = sum_i sigma'(m_i) z_i z_i^T from float64 exp, a division and a sum of N = 3 outer products,
+# against the mpmath sigma' at the same margins: a few ulps of max |H|; 16 eps leaves margin.
+HESSIAN_ROUNDING_RTOL = 16 * FLOAT64_EPS

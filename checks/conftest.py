@@ -9,6 +9,7 @@ Profiles (select with the environment variable ``LINGROK_HYPOTHESIS_PROFILE``):
 """
 
 import os
+from pathlib import Path
 
 import mpmath
 import pytest
@@ -31,6 +32,23 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("LINGROK_HYPOTHESIS_PROFILE", "ci"))
+
+
+# Modules whose assertions rest on floating-point rounding (tolerances derived from operation counts,
+# bit-identity between engines, statuses at rounding floors, archived numbers): `scripts/other_arithmetic.py`
+# (run by CI) reruns them with numpy's SIMD dispatch cut to its baseline and numba compiled for a
+# generic CPU, i.e. with another machine's summation orders, FMA use and exp.
+ARITHMETIC_MODULES = frozenset({
+    "test_closed_form", "test_ddarith", "test_engine", "test_flow", "test_geometry", "test_grokking_def",
+    "test_grokking_time", "test_highprec", "test_ledger_page", "test_loss", "test_measure",
+    "test_reproduction_page", "test_residual", "test_stability", "test_attacks", "test_datasets",
+})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if Path(str(item.fspath)).stem in ARITHMETIC_MODULES:
+            item.add_marker(pytest.mark.arithmetic)
 
 
 @pytest.fixture(autouse=True)

@@ -429,6 +429,7 @@ def test_one_negative_support_vector_gives_infinite_limit_bias():
 def test_an_inaccurate_max_margin_solution_is_never_reported_as_optimal():
     import dataclasses
 
+    from checks.test_geometry import separable_data
     from theory.geometry import augmented_max_margin
 
     X, y = planted(3, 2, 4, 4, 0.1)
@@ -437,9 +438,11 @@ def test_an_inaccurate_max_margin_solution_is_never_reported_as_optimal():
     doubtful = dataclasses.replace(sol, status="inaccurate")
     res = residual_limit(X, y, 0.01, solution=doubtful)
     assert res.status == "inaccurate" and "rests on is inaccurate" in res.message
-    # far below the data's scale the QP stops at its rounding floor with no strict support vector left:
+    # data at x ~ 1e-8 make the bias column dominate eq. (7)'s working set (condition ~1e8): the QP's
+    # slacks are off by ~2e-8, far beyond their rounding floor, and no strict support vector is left:
     # a clear error instead of an IndexError deep in the solver
-    X, y = planted(0, 2, 2, 40, 1e-6, box=50.0)
+    X, y = separable_data(0, 12, 2, grid=True, gap=0.2)
+    X = 1e-8 * X
     assert augmented_max_margin(X, y).status == "inaccurate"
     with pytest.raises(ValueError, match="no strict support vector: the eq. \\(7\\) solution is inaccurate"):
         residual_limit(X, y, 0.01)

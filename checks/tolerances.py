@@ -254,6 +254,9 @@ GT_EXP_NEAR_OVERFLOW_RTOL = 2e-13
 
 
 # --- theory.stability: Hessian at extreme margins (checks/test_stability.py, mutation-testing additions) ---
-# H = sum_i sigma'(m_i) z_i z_i^T from float64 exp, a division and a sum of N = 3 outer products,
-# against the mpmath sigma' at the same margins: a few ulps of max |H|; 16 eps leaves margin.
-HESSIAN_ROUNDING_RTOL = 16 * FLOAT64_EPS
+# sigma'(m) = e / (1 + e)^2 with e = exp(-|m|): numpy's float64 exp is within 4 ulp (8 units of roundoff u)
+# on every dispatch target (its SIMD/SVML kernels are validated against <= 4 ulp; glibc's is < 1 ulp),
+# then 1 + e, the square and the division add u each: 11 u. The margin's own rounding and the sum of outer
+# products are bounded separately in the test (_hessian_rounding_bound) from the operation counts, so the
+# tolerance holds on any IEEE-754 machine at any SIMD level.
+HESSIAN_ROUNDING_ULPS = 11.0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from theory.geometry import B_S_ZERO_TOL
+
 from lingrok.claims_common import fmt
 from lingrok.ledger import FAILS, HOLDS, Claim, ev, finding
 
@@ -36,9 +38,9 @@ def check_thm4_3(ctx):
         worst_bs = max(worst_bs, abs(geo.b_s))
         all_zero &= bool(geo.b_s_is_zero) and geo.eq7.status == "optimal" and geo.eq9.status == "optimal"
         evidence[f"gap[{key}]"] = ev(geo.theorem_4_3_gap, "||theta7 - theta9|| / ||theta9|| (theory.geometry.paper_assumptions)",
-                                     f"data:{key}", THM43_GAP_TOL)
+                                     f"data:{key}", THM43_GAP_TOL, nature="rounding")
     evidence["max |b_s| over the sets"] = ev(worst_bs, "bias of eq. (9), Assumption 3.1 needs 0 (tolerance B_S_ZERO_TOL = 1e-9)",
-                                             "data:*")
+                                             "data:*", B_S_ZERO_TOL, nature="rounding")
     ctl = ctx.geometry("control-shifted")
     evidence["control b_s"] = ev(ctl.b_s, "eq. (9) bias of the control: one planted point per class, shifted by 1.5 w_true", "data:control-shifted")
     evidence["control gap"] = ev(ctl.theorem_4_3_gap, "eq. (7) vs eq. (9) on the control (expected > 0: Assumption 3.1 fails)",

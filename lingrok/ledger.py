@@ -49,6 +49,8 @@ FAILS = "fails"
 CONDITIONAL = "holds-under-conditions"
 ERROR = "error"  # the check raised: no verdict could be computed
 VERDICTS = (HOLDS, FAILS, CONDITIONAL, ERROR)
+# What an evidence value is (see Evidence.nature): how a rerun on other arithmetic may compare with it.
+NATURES = ("measured", "rounding")
 
 
 @dataclass(frozen=True)
@@ -60,12 +62,23 @@ class Evidence:
         how: how it was obtained (method, precision, tolerance, window), in words.
         source: key of the run or data set in :attr:`Ledger.runs` it came from (None: pure theory).
         tolerance: the threshold it was compared with, if any (a number or a short rule).
+        nature: "measured" (a time, ratio, rate, state, accuracy or flag: reproducible to its own
+            precision) or "rounding" (zero in exact arithmetic: the value is rounding or solver noise,
+            and ``tolerance`` is the absolute floor below which it counts as zero; another machine's
+            arithmetic moves it freely below that floor).
     """
 
     value: object
     how: str
     source: str | None = None
     tolerance: object = None
+    nature: str = "measured"
+
+    def __post_init__(self):
+        if self.nature not in NATURES:
+            raise ValueError(f"evidence nature must be one of {NATURES}, got {self.nature!r}")
+        if self.nature == "rounding" and not isinstance(self.tolerance, (int, float)):
+            raise ValueError("rounding-level evidence needs a numeric tolerance: the floor below which it counts as zero")
 
 
 @dataclass(frozen=True)
@@ -137,9 +150,9 @@ class Ledger:
 # ---------------------------------------------------------------- building findings
 
 
-def ev(value, how: str, source: str | None = None, tolerance=None) -> Evidence:
+def ev(value, how: str, source: str | None = None, tolerance=None, *, nature: str = "measured") -> Evidence:
     """Shorthand for :class:`Evidence` with numpy scalars converted to Python numbers."""
-    return Evidence(_plain(value), how, source, _plain(tolerance))
+    return Evidence(_plain(value), how, source, _plain(tolerance), nature)
 
 
 def finding(verdict: str, summary: str, evidence: Mapping, conditions: str | None = None) -> Finding:
@@ -216,7 +229,7 @@ def _entry_dict(e: LedgerEntry) -> dict:
         "id": c.id, "kind": c.kind, "topic": c.topic, "statement": c.statement, "reference": c.reference,
         "method": c.method, "verdict": f.verdict, "conditions": f.conditions, "summary": f.summary,
         "evidence": {k: {"value": json_safe(v.value), "how": v.how, "source": v.source,
-                         "tolerance": json_safe(v.tolerance)} for k, v in f.evidence.items()},
+                         "tolerance": json_safe(v.tolerance), "nature": v.nature} for k, v in f.evidence.items()},
         "error": f.error, "seconds": round(f.seconds, 3),
     }
 

@@ -37,6 +37,7 @@ from theory.validation import dataset, positive_scalar
 
 __all__ = [
     "QP_KKT_TOL",
+    "QP_FLOOR_FACTOR",
     "SUPPORT_TOL",
     "B_S_ZERO_TOL",
     "NotSeparableError",
@@ -57,11 +58,20 @@ QP_ADD_TOL = 1e-12
 # product of length m is accurate to m eps ||n_k|| ||x|| in the worst case, ~sqrt(m) eps in practice,
 # so 32 eps covers m <= 32 surely and far longer products in practice.
 QP_ROUNDING_FACTOR = 32 * np.finfo(float).eps
+# A KKT residual is certified when it is below QP_KKT_TOL *beyond its own rounding floor*: the
+# constraint value z_i^T theta is computed from products z_ij theta_j that can be far larger than the
+# value 1 (data far from the origin, small margins), so it carries an absolute rounding error of up
+# to (d + 1) u sum_j |z_ij theta_j| however accurate theta is. QP_FLOOR_FACTOR times that sum (at
+# least 64 u, at least (d + 3) u) is the floor; a residual above it is a genuine inaccuracy (e.g. a
+# working set ill-conditioned by badly scaled columns), one below it is rounding. Comparing the bare
+# residual with QP_KKT_TOL instead would let the status flip between machines whenever the floor is
+# near the tolerance.
+QP_FLOOR_FACTOR = 32 * np.finfo(float).eps
 # A new constraint normal whose component outside the span of the working set is below this
 # fraction of its norm is treated as linearly dependent (GI "z = 0" branch); 1e-10 keeps the
 # working-set triangular factor's condition number below ~1e10.
 QP_DEPENDENCE_TOL = 1e-10
-# Support vectors: |y_i (w^T x_i + b) - 1| <= SUPPORT_TOL. Ten times QP_KKT_TOL, so every point on
+# Support vectors: |y_i (w^T x_i + b) - 1| <= SUPPORT_TOL plus the slack's rounding floor. Ten times QP_KKT_TOL, so every point on
 # the margin of an accurate solution is caught, and far below any genuine gap between the margin
 # and the population in the paper's planted data (gaps of order gamma * ||w|| = O(1)).
 SUPPORT_TOL = 1e-9
@@ -82,15 +92,16 @@ class MaxMarginSolution:
     w_hat: np.ndarray  # (d,), units 1/x
     b_hat: float  # logit units
     margin: float  # 1 / ||w_hat|| (inf if w_hat = 0): half the width of the margin band, units of x
-    support: np.ndarray  # indices i with |y_i (w^T x_i + b) - 1| <= support_tol
+    support: np.ndarray  # indices i with |y_i (w^T x_i + b) - 1| <= support_tol + that slack's rounding floor (QP_FLOOR_FACTOR)
     support_tol: float
     alphas: np.ndarray  # (n,), >= 0, w_hat = sum alpha_i y_i x_i; zero off the basic working set
     primal_infeasibility: float  # max_i max(0, 1 - y_i (w^T x_i + b))
     stationarity: float  # ||w - sum alpha y x|| (+ |b - sum alpha y| for eq7, |sum alpha y| / sum alpha for eq9), relative to ||(w, b)||
     complementarity: float  # sum_i alpha_i |y_i (w^T x_i + b) - 1| / sum_i alpha_i
     dual_infeasibility: float  # max(0, -min alpha) / max alpha: 0 (alphas are clipped at 0), inf if all alphas are 0
+    kkt_excess: float  # largest KKT residual beyond its rounding floor (see QP_FLOOR_FACTOR); inf if nothing is certified
     iterations: int  # working-set changes (adds + drops) of the Goldfarb-Idnani method
-    status: str  # "optimal" when every KKT residual is <= QP_KKT_TOL, else "inaccurate"
+    status: str  # "optimal" when converged and kkt_excess <= QP_KKT_TOL, else "inaccurate"
     message: str
 
 
@@ -237,6 +248,28 @@ def _inverse(v: float) -> float:
     return 1.0 / v if v > 0.0 else float("inf")
 
 
+def _kkt_floors(problem, X, w, b, alphas):
+    """Rounding floors of the primal slacks (per row), of the stationarity and of the complementarity.
+
+    The slack y_i (w^T x_i + b) - 1 is a sum of d + 1 products; the stationarity sums |alpha_i x_i|
+    (and, for eq. (7), alpha_i for the bias; for eq. (9), |sum alpha y| / sum alpha is relative to
+    sum alpha); see QP_FLOOR_FACTOR.
+    """
+    factor = max(QP_FLOOR_FACTOR, (X.shape[1] + 3) * np.finfo(float).eps)
+    absX = np.abs(X)
+    slack_floor = factor * (absX @ np.abs(w) + abs(b))
+    asum = float(alphas.sum())
+    if problem == "eq7":
+        scale = float(np.hypot(np.linalg.norm(w), b))
+        terms = np.append(absX.T @ alphas + np.abs(w), asum + abs(b))
+        stat_floor = factor * float(np.linalg.norm(terms)) / scale if scale > 0 else 0.0
+    else:
+        scale = float(np.linalg.norm(w))
+        stat_floor = factor * (float(np.linalg.norm(absX.T @ alphas + np.abs(w))) / scale + 1.0) if scale > 0 else 0.0
+    comp_floor = float(alphas @ slack_floor) / asum if asum > 0 else 0.0
+    return slack_floor, stat_floor, comp_floor
+
+
 def _solution(problem, X, y, w, b, alphas, iterations, converged, support_tol):
     margins = y * (X @ w + b)
     slack = margins - 1.0
@@ -252,17 +285,25 @@ def _solution(problem, X, y, w, b, alphas, iterations, converged, support_tol):
     comp = float(alphas @ np.abs(slack)) / asum if asum > 0 else float("inf")
     # alphas are clipped at zero by both solvers: dual feasible by construction (inf: nothing certified)
     dual = 0.0 if asum > 0 else float("inf")
-    ok = converged and max(primal, stat, comp, dual) <= QP_KKT_TOL
+    slack_floor, stat_floor, comp_floor = _kkt_floors(problem, X, w, b, alphas)
+    beyond = max(
+        float(np.max(np.maximum(0.0, -slack) - slack_floor, initial=0.0)),
+        stat - stat_floor,
+        comp - comp_floor,
+        dual,
+    )
+    ok = converged and beyond <= QP_KKT_TOL
     status = "optimal" if ok else "inaccurate"
     message = (
         f"{problem}: primal {primal:.2e}, stationarity {stat:.2e}, complementarity {comp:.2e} "
+        f"({max(beyond, 0.0):.1e} beyond their rounding floors) "
         f"after {iterations} working-set changes" + ("" if converged else " (iteration limit reached)")
     )
     return MaxMarginSolution(
         problem=problem, w_hat=w, b_hat=float(b), margin=_inverse(float(np.linalg.norm(w))),
-        support=np.flatnonzero(np.abs(slack) <= support_tol), support_tol=support_tol, alphas=alphas,
+        support=np.flatnonzero(np.abs(slack) <= support_tol + slack_floor), support_tol=support_tol, alphas=alphas,
         primal_infeasibility=primal, stationarity=stat, complementarity=comp, dual_infeasibility=dual,
-        iterations=int(iterations), status=status, message=message,
+        kkt_excess=float(beyond), iterations=int(iterations), status=status, message=message,
     )
 
 

@@ -22,9 +22,11 @@ from hypothesis import assume, currently_in_test_context, example, given, settin
 from hypothesis import strategies as st
 from scipy.linalg import expm
 from scipy.optimize import brentq
+from scipy.special import expit
 
 from checks.tolerances import (
-    AGREE_FLOW_RTOL_PER_ETA_LAMBDA,
+    FLOW_EULER_SLACK,
+    FLOW_SOLVER_RTOL,
     AGREE_HEADLINE_KSTAR_FRACTION,
     AGREE_HEADLINE_KSTAR_FRACTION_BALANCED,
     AGREE_LIMIT_ATOL,
@@ -240,15 +242,40 @@ def test_grokking_time_headline_misses_k_star_and_asymptote_is_within_a_factor(s
 
 @given(imbalanced, stable_c_flow)
 @example(FIXED_IMB, 1.0)
+@example(PlantedSpec(d=2, n_pos=6, n_neg=6, k_pos=6, k_neg=3, gamma=0.0625, box=5.0, gap=0.0625, sv_spread=1.0, seed=1), 1.0)
 @settings(max_examples=10)
 def test_gd_follows_the_gradient_flow_in_the_stable_regime(spec, c):
+    """GD is forward Euler on the flow: with eta lambda_max(H(0)) = c <= 1 < 2 the GD map is nonexpansive
+    (lambda_max(H) is largest at theta = 0 for the logistic loss, sigma' <= 1/4), so the local errors
+    (eta^2 / 2) ||theta''|| add up: ||theta_GD(t) - theta_flow(eta t)|| <= (eta / 2) int_0^{eta t} ||H grad L||
+    dtau (theta'' = H grad L along the flow). The bound is evaluated along the flow itself (every step to
+    200, then log-spaced, the larger end of each interval, FLOW_EULER_SLACK for curvature that is not
+    monotone inside an interval); it is derived, not measured, and bounds both
+    |b_GD - b_flow| and | ||w_GD|| - ||w_flow|| |."""
     X, y, eta, *_, tr, m, _ = _from_zero(spec, c)
-    fl = logistic_flow(X, y, tr.t, eta)
+    grid = np.unique(np.concatenate([np.arange(0, 201), np.rint(np.geomspace(200, tr.t[-1], 400)), tr.t]))
+    fl = logistic_flow(X, y, grid, eta)
     assert fl.success
-    wn, wf = np.linalg.norm(tr.w, axis=1), np.linalg.norm(fl.w, axis=1)
-    err = max(float(np.max(np.abs(tr.b - fl.b)) / np.max(np.abs(tr.b))), float(np.max(np.abs(wn - wf)) / np.max(wn)))
-    target(err / c, label="flow error per unit eta lambda")
-    assert err <= AGREE_FLOW_RTOL_PER_ETA_LAMBDA * c
+    Z = augmented_features(X, y)
+    theta = np.column_stack([fl.w, fl.b])
+    curvature = [np.linalg.norm(_hessian(Z, th) @ _gradient(Z, th)) for th in theta]
+    # local error <= (eta^2 / 2) max ||theta''|| over the step: the larger end of each grid interval
+    bound = 0.5 * eta * np.concatenate([[0.0], np.cumsum(np.diff(eta * grid) * np.maximum(curvature[1:], curvature[:-1]))])
+    at = np.searchsorted(grid, tr.t)
+    err = np.linalg.norm(np.column_stack([tr.w, tr.b]) - theta[at], axis=1)
+    target(float(np.max(err / np.maximum(bound[at], 1e-300))), label="GD-flow distance / Euler bound")
+    # plus the flow solver's own error (FLOW_SOLVER_RTOL of the state)
+    assert np.all(err <= FLOW_EULER_SLACK * bound[at] + FLOW_SOLVER_RTOL * np.linalg.norm(theta[at], axis=1))
+
+
+def _gradient(Z, theta):
+    """grad L = -sum_i sigma(-m_i) z_i (summed loss), sigma by expit (no overflow)."""
+    return -(Z.T @ expit(-(Z @ theta)))
+
+
+def _hessian(Z, theta):
+    m = Z @ theta
+    return (Z * (expit(m) * expit(-m))[:, None]).T @ Z
 
 
 # ---------------------------------------------------------------- long: paper-like sizes

@@ -45,10 +45,8 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-import sympy as sp
 from scipy.optimize import brentq
 
-from theory.derivation import Assumption, Derivation, Step, eq, gt
 from theory.validation import dataset, finite_array, positive_scalar
 
 __all__ = [
@@ -333,6 +331,10 @@ def late_time_hessian_derivation() -> Derivation:
     non-support vectors contribute nothing late), then the logistic correction and the stability
     interval of one eigen-direction. Run ``.verify()`` to check every step.
     """
+    import sympy as sp  # sympy (and the derivation machinery built on it) loads on first use: it is slow to import
+
+    from theory.derivation import Assumption, Derivation, Step, eq, gt
+
     t, eta, mu, s = sp.symbols("t eta mu s", positive=True)
     th = sp.Matrix(sp.symbols("theta1:4", real=True))
     th_hat = sp.Matrix(sp.symbols("thetahat1:4", real=True))

@@ -233,7 +233,7 @@ def test_sharpness_at_origin_of_the_paper_2d_box():
     Z = np.hstack([X, np.ones((2000, 1))])
     lam_ref = np.linalg.eigvalsh(Z.T @ Z)[-1] / 4  # different route: the Gram matrix, then /4
     assert abs(lam - lam_ref) <= 1e-12 * lam_ref
-    assert 40 < 0.01 * lam < 60  # paper-notes "Sum or mean": eta lambda_max ~ 40-60 with the sum
+    assert 40 < 0.01 * lam < 60  # docs/paper.md, "Sum or mean": eta lambda_max ~ 40-60 with the sum
 
 
 def test_accuracy_counts_boundary_points_as_errors():

@@ -310,7 +310,7 @@ EOS = Claim(
     statement="At eta lambda_max(H(0)) > 2 GD runs a period-2 cycle that ends near the late-time edge of stability "
     "t_EoS (largest k with eta lambda_max(H(theta_hat log k + theta_tilde)) = 2, logistic loss, theory.stability); "
     "the corrected predictions (a)-(d) apply only after it. At the paper's settings t_EoS = 3.3e7 > 1e7 steps.",
-    reference="Corrected regime of Sections 4-5 (paper-notes 'Parity', 'Sum or mean'); theory.stability",
+    reference="Corrected regime of Sections 4-5 (docs/paper.md, open points 'Parity', 'Sum or mean'); theory.stability",
     method=f"GD from w = 0 on the S35-35 and S35-20 sets with eta such that the support vectors' own Hessian at 0 gives "
     f"eta lambda_max = {EOS_SV_SHARPNESS:g} (far above 2 for the whole set, as in the paper's regime): consecutive-step "
     f"triples at {EOS_SAMPLES} log-spaced times up to 3 t_EoS (numerics.stability_measure.detect_period2, amplitude > 1e-9); "

@@ -64,7 +64,7 @@ REGIME = Claim(
     id="appB-gd-regime",
     statement="The experiments (full-batch GD, summed loss, eta = 1e-2, 1e7 steps) follow the gradient-flow dynamics that "
     "Section 4 analyses, so that Table 1 and the figures test the theory.",
-    reference="Appendix B, eqs. (3)-(5); paper-notes 'Sum or mean' and 'Parity'",
+    reference="Appendix B, eqs. (3)-(5); docs/paper.md, open points 'Sum or mean' and 'Parity'",
     method="Compare eta lambda_max(H(0)) with the linear-stability limit 2 and the late-time edge of stability "
     "t_EoS = lambda_max(sum alpha_s z_s z_s^T)/2 (theory.stability) with the run length; measure the period-2 amplitude "
     "|b(t+1) - b(t)| at the end of the run and the best train accuracy; the stable regime is the control.",

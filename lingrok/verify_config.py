@@ -1,6 +1,6 @@
 """Built-in configurations of ``lingrok verify``: which data sets, step sizes and step counts.
 
-Two regimes are simulated (paper-notes "Sum or mean"):
+Two regimes are simulated (docs/paper.md, open point "Sum or mean"):
 
 * the paper's: summed loss, eta = 1e-2, where eta * lambda_max(H(0)) is about 58 for D(1000, 1000)
   (6 for the 10x smaller quick set): GD runs a period-2 cycle, far from the gradient flow that

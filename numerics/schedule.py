@@ -25,7 +25,7 @@ def merge_schedules(steps: int, *parts, with_next: bool = False) -> np.ndarray:
         steps: total number of GD steps of the run (t counts GD updates).
         *parts: iterables of integer steps; entries outside ``[0, steps]`` raise.
         with_next: also include ``t + 1`` for every checkpoint ``t < steps``, so that a
-            period-2 oscillation (GD at eta * lambda_max > 2, see paper-notes "Parity") can be
+            period-2 oscillation (GD at eta * lambda_max > 2, see docs/paper.md, "Parity") can be
             read at both parities.
 
     Returns:

@@ -104,7 +104,8 @@ def test_ledger_json_roundtrip():
     c0 = back["claims"][0]
     for key in ("id", "statement", "reference", "method", "verdict", "evidence", "summary", "conditions"):
         assert key in c0
-    assert c0["evidence"]["max error"] == {"value": 1e-12, "how": "DOP853 vs closed form", "source": "gd:S35-20", "tolerance": 1e-9}
+    assert c0["evidence"]["max error"] == {"value": 1e-12, "how": "DOP853 vs closed form", "source": "gd:S35-20", "tolerance": 1e-9,
+                                           "nature": "measured"}
     assert back["claims"][1]["evidence"]["zeta"]["value"] == "inf"
     assert back["claims"][2]["verdict"] == "error" and back["claims"][2]["error"].startswith("RuntimeError")
     assert back["verdict_counts"] == {"holds": 1, "fails": 0, "holds-under-conditions": 1, "error": 1}

@@ -153,14 +153,39 @@ def _weak_support(ZS: np.ndarray, theta_hat: np.ndarray) -> np.ndarray:
     b_ub = np.zeros(2 * m)
     A_eq = np.concatenate([theta_hat / np.linalg.norm(theta_hat), np.zeros(m)])[None, :]
     bounds = [(-1e6, 1e6)] * k + [(0.0, 1.0)] * m
-    # no presolve: on ~100 support vectors that span a subspace only up to rounding, HiGHS's presolve declared
-    # this LP infeasible although u = 0, rho = 0 is feasible (checks/test_residual.py, rank deficiency)
-    res = linprog(
-        c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=[0.0], bounds=bounds, method="highs", options={"presolve": False}
+    # The LP is feasible (u = 0, rho = 0) and bounded, so a failure is the solver's, not the problem's, and
+    # which HiGHS configuration stumbles depends on the scipy release: without presolve, HiGHS 1.5 (scipy
+    # 1.11) ends the dual simplex with model status "Unknown" on rank-deficient support; with presolve, newer
+    # HiGHS declared the LP infeasible on ~100 support vectors spanning a subspace only up to rounding
+    # (checks/test_residual.py, rank deficiency). Try the configurations in turn and accept a solution only
+    # if it is verifiably feasible.
+    messages = []
+    for method, options in _WEAK_LP_ATTEMPTS:
+        res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=[0.0], bounds=bounds, method=method, options=options)
+        if res.status == 0 and _lp_feasible(res.x, A_ub, b_ub, A_eq, bounds):
+            return res.x[k:] > 0.5  # the optimum is 0/1 (module doc); 0.5 separates them robustly
+        messages.append(f"{method} {options}: {res.message}")
+    raise RuntimeError("weak-support LP failed in every solver configuration: " + "; ".join(messages))
+
+
+# HiGHS configurations for the weak-support LP, in order (see _weak_support).
+_WEAK_LP_ATTEMPTS = (
+    ("highs-ds", {"presolve": False}),
+    ("highs-ipm", {"presolve": False}),
+    ("highs", {}),
+)
+# Feasibility of an LP solution: HiGHS's own primal feasibility tolerance is 1e-7 on rows scaled to O(1).
+_LP_FEASIBILITY_TOL = 1e-6
+
+
+def _lp_feasible(x, A_ub, b_ub, A_eq, bounds) -> bool:
+    lo = np.array([b[0] for b in bounds])
+    hi = np.array([b[1] for b in bounds])
+    return bool(
+        np.all(A_ub @ x <= b_ub + _LP_FEASIBILITY_TOL)
+        and np.all(np.abs(A_eq @ x) <= _LP_FEASIBILITY_TOL * (1.0 + np.abs(x).max()))
+        and np.all(x >= lo - _LP_FEASIBILITY_TOL) and np.all(x <= hi + _LP_FEASIBILITY_TOL)
     )
-    if res.status != 0:
-        raise RuntimeError(f"weak-support LP failed: {res.message}")
-    return res.x[k:] > 0.5  # the optimum is 0/1 (module doc); 0.5 separates them robustly
 
 
 def residual_limit(X, y, eta, *, solution: MaxMarginSolution | None = None) -> ResidualLimit:

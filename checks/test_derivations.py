@@ -217,6 +217,7 @@ EXPECTED_CITATIONS = {
     "thm4.6": ("Theorem 4.6", "A.2"),
     "thm4.6-gd-offset": ("Theorem", "(8)"),
     "rem4.7": ("Remark 4.7",),
+    "large-step-cycle": ("(3)-(5)", "Telgarsky", "2406.05033"),
 }
 
 

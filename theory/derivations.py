@@ -17,6 +17,7 @@ from theory.derivations_grokking import (
     thm4_6,
     thm4_6_gd_offset,
 )
+from theory.derivations_large_step import large_step_cycle
 from theory.derivations_svm import thm4_3
 
 _BUILDERS = (
@@ -29,6 +30,7 @@ _BUILDERS = (
     thm4_6,
     thm4_6_gd_offset,
     rem4_7,
+    large_step_cycle,
 )
 
 #: Stable ids, in the order of :func:`all_derivations` (no sympy work needed to list them).
@@ -42,6 +44,7 @@ DERIVATION_IDS = (
     "thm4.6",
     "thm4.6-gd-offset",
     "rem4.7",
+    "large-step-cycle",
 )
 
 

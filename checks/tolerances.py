@@ -257,3 +257,24 @@ GT_EXP_NEAR_OVERFLOW_RTOL = 2e-13
 # products are bounded separately in the test (_hessian_rounding_bound) from the operation counts, so the
 # tolerance holds on any IEEE-754 machine at any SIMD level.
 HESSIAN_ROUNDING_ULPS = 11.0
+
+
+# --- phase and grokking-time prediction (theory/phases.py, checks/test_phase_prediction.py) ---
+# theory.phases states for every predicted time T a relative error err: the change of T under one
+# refinement of the population summary and under halving the GD -> flow switch. Both approximations are
+# exact in their limits; if each refinement multiplies the error by rho, the reported (finer) level is
+# off by <= rho / (1 - rho) times that change. Asserting |T - T_GD| <= PHASE_ERR_FACTOR err T admits
+# rho <= 2/3 (rho / (1 - rho) = 2), i.e. any refinement that removes at least a third of the error.
+PHASE_ERR_FACTOR = 2.0
+# Resolution terms, from the code's own grids, not from observed ratios: the reduced model's GD part is
+# recorded at every step up to 2e4 and then 2000 times per decade with theta interpolated linearly in
+# between (10^(1/2000) - 1 = 1.15e-3 of t); flow-part crossings are bisected to one step, and the
+# measurement (numerics.phases with refine) is exact to one step: one step on each side.
+PHASE_GRID_RTOL = 1.2e-3
+PHASE_STEP_SLACK = 2
+# Issue 13's targets, asserted wherever the theory's own stated error (times PHASE_ERR_FACTOR, plus the
+# grid term) is within them: T_tr and T_te within 25% of GD; phase ends within a factor 2. Where the
+# stated error is larger (very early times, a transient accuracy peak the summary misses), only the
+# stated bracket is asserted: the prediction then claims no more than that.
+PHASE_TIME_RTOL = 0.25
+PHASE_END_FACTOR = 2.0

@@ -94,7 +94,23 @@ def predict(train, test, *, eta: float, eps: float, alpha: float, allow_violatio
         report["T_te_asymptotic"] = _num(curve.first_step)
         report["asymptotic_test_accuracy"] = {"sup": curve.sup_accuracy, "limit": curve.limit_accuracy,
                                               "first_t_real": _num(curve.first_t)}
+    report.update(_phase_keys(train, test, eta))  # issue 13: T_tr/T_te_predicted, phases, regime
     return report
+
+
+def _phase_keys(train, test, eta: float) -> dict:
+    """theory.phases' predictions (lingrok.phase_predict); null keys with the reason when they fail."""
+    from lingrok.phase_predict import phase_prediction, prediction_json
+
+    tX, ty = (test.X, test.y) if test is not None else (train.X, train.y)
+    try:
+        pred, ctx = phase_prediction(train.X, train.y, tX, ty, eta=eta)
+    except (ValueError, RuntimeError, ArithmeticError, np.linalg.LinAlgError) as exc:
+        return {"T_tr_predicted": None, "T_te_predicted": None, "phases": {"phase1_end": None, "phase2_end": None},
+                "regime": None, "phase_prediction": {"error": f"{type(exc).__name__}: {exc}"}}
+    return prediction_json(pred, ctx, has_test=test is not None)
+
+
 
 
 def _print_human(r: dict) -> None:

@@ -18,6 +18,7 @@ from theory.derivations_grokking import (
     thm4_6_gd_offset,
 )
 from theory.derivations_large_step import large_step_cycle
+from theory.derivations_phases import phases
 from theory.derivations_svm import thm4_3
 
 _BUILDERS = (
@@ -31,6 +32,7 @@ _BUILDERS = (
     thm4_6_gd_offset,
     rem4_7,
     large_step_cycle,
+    phases,
 )
 
 #: Stable ids, in the order of :func:`all_derivations` (no sympy work needed to list them).
@@ -45,6 +47,7 @@ DERIVATION_IDS = (
     "thm4.6-gd-offset",
     "rem4.7",
     "large-step-cycle",
+    "phases",
 )
 
 

@@ -8,8 +8,9 @@ no FMA, another exp), and numba there compiles for its own CPU. This script re-e
   ``__cpu_dispatch__`` that the CPU supports; the baseline cannot be disabled), and
 * ``NUMBA_CPU_NAME=generic`` (numba's code for the architecture's baseline, no host-specific features),
 
-checks that both took effect, and passes its arguments on to pytest (default: the ``arithmetic``
-marker, i.e. the rounding-sensitive modules listed in checks/conftest.py). Exit code: pytest's.
+checks that both took effect, and passes its arguments on to pytest, selecting the ``arithmetic`` marker
+(the rounding-sensitive modules listed in checks/conftest.py) unless they give their own ``-m``.
+Exit code: pytest's.
 
     .venv/bin/python scripts/other_arithmetic.py            # what CI runs
     .venv/bin/python scripts/other_arithmetic.py -k geometry
@@ -59,7 +60,7 @@ def main(argv: list[str]) -> int:
         return 2
     print(f"other arithmetic: NPY_DISABLE_CPU_FEATURES={env.get('NPY_DISABLE_CPU_FEATURES', '(none to disable)')!r}, "
           f"NUMBA_CPU_NAME=generic", flush=True)
-    args = argv or ["-m", "arithmetic and not slow"]
+    args = argv if any(a == "-m" or a.startswith("-m") for a in argv) else ["-m", "arithmetic and not slow", *argv]
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], env=env).returncode
 
 

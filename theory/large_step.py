@@ -109,7 +109,7 @@ def secant_weight(m, d) -> np.ndarray:
     small = d < 1e-6
     d_safe = np.where(small, 1.0, d)
     # sinh(d)/d scaled by e^{-top}; series 1 + d^2/6 below 1e-6 (error < 1e-13)
-    shd = np.where(small, (1.0 + d * d / 6.0) * np.exp(d - top), -np.expm1(-2.0 * d_safe) / (2.0 * d_safe) * np.exp(d - top))
+    shd = np.where(small, (1.0 + d * d / 6.0) * np.exp(-top), -np.expm1(-2.0 * d_safe) / (2.0 * d_safe) * np.exp(d - top))
     den = np.exp(m - top) + np.exp(-m - top) + np.exp(d - top) + np.exp(-d - top)
     return shd / den
 
@@ -211,6 +211,26 @@ def _field(Z, eta):
     return rhs
 
 
+def _visibility(Z, eta, floor):
+    """Event: > 0 while some component of theta alternates visibly (the detector's rule), < 0 otherwise.
+
+    With theta_t = c + delta, theta_{t+1} = c - delta + cdot, the first differences of component j are
+    cdot_j -+ 2 delta_j: they alternate in sign iff 2 |delta_j| > |cdot_j|; the detector also needs
+    |delta_j| > floor. Returns max_j min(log(|delta_j| / floor), log(2 |delta_j| / |cdot_j|)).
+    """
+
+    def visible(s, state):
+        p = Z.shape[1]
+        c, dl = state[:p], state[p:]
+        m, d = Z @ c, Z @ dl
+        cdot = 0.5 * eta * ((expit(-(m + d)) + expit(-(m - d))) @ Z)
+        a = np.maximum(np.abs(dl), 1e-300)
+        return float(np.max(np.minimum(np.log(a / floor), np.log(2.0 * a / np.maximum(np.abs(cdot), 1e-300)))))
+
+    visible.terminal, visible.direction = False, -1
+    return visible
+
+
 def predict_cycle(X, y, *, eta, t_max=1e8, reduction="sum", amplitude_floor=_DEFAULT_FLOOR, rtol=1e-6,
                   per_decade=20) -> CyclePrediction:
     """Predict the period-2 cycle of GD (eqs. (3)-(5) of arXiv:2602.08302) and when it ends.
@@ -252,10 +272,14 @@ def predict_cycle(X, y, *, eta, t_max=1e8, reduction="sum", amplitude_floor=_DEF
         return math.log(max(float(np.linalg.norm(state[p:])), 1e-300) / amplitude_floor)
 
     dead.terminal, dead.direction = True, -1
+    visible = _visibility(Z, eta_sum, amplitude_floor)
     sol = solve_ivp(_field(Z, eta_sum), (0.0, s_end), state0, method="LSODA", rtol=rtol, atol=1e-12 * amplitude_floor,
-                    events=dead, dense_output=True)
+                    events=(dead, visible), dense_output=True)
     s_stop = float(sol.t[-1])
-    end = math.expm1(float(sol.t_events[0][0])) if sol.t_events[0].size else None
+    end = None
+    if sol.t_events[0].size:  # the cycle is gone; it was last visible at the last downward crossing, if any
+        hidden = sol.t_events[1]
+        end = math.expm1(float(hidden[-1] if hidden.size and visible(s_stop, sol.y[:, -1]) <= 0 else s_stop))
     grid = np.r_[s_grid[s_grid < s_stop], s_stop]
     states = sol.sol(grid)
     nfev, success, message = int(sol.nfev), bool(sol.success), str(sol.message)

@@ -242,3 +242,43 @@ def test_paper_2d_default_cycle_outlasts_the_papers_run():
     assert pr.end is not None and pr.end > 1e7 / LARGE_STEP_END_FACTOR
     r = _measure(X, y, 1e-2, 1e6)
     assert r.lasts  # still oscillating at 1e6
+
+
+# --- `lingrok stability --json`: oscillation_end_predicted ------------------------------------------------
+
+
+def _stability_json(tmp_path, X, y, eta, steps):
+    import contextlib
+    import io
+    import json
+
+    from lingrok.cli import main
+    from numerics.datafiles import save_data
+
+    path = save_data(tmp_path / "train.npz", X, y)
+    buf, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(err):
+        code = main(["stability", str(path), "--eta", repr(eta), "--steps", str(steps), "--reference-steps", "100",
+                     "--etas", "none", "--json"])
+    assert code == 0, err.getvalue()
+    return json.loads(buf.getvalue())
+
+
+def test_stability_command_reports_the_predicted_end(tmp_path):
+    """The command's predicted end is theory.large_step's, and it brackets the command's own measured end."""
+    X, y, eta = _planted(56, 30, 0.024, 5, 10.5)
+    r = _stability_json(tmp_path, X, y, eta, 80_000)
+    pred = predict_cycle(X, y, eta=eta, t_max=1e8)
+    assert r["oscillation_end_predicted"] == pytest.approx(pred.end, rel=LARGE_STEP_SOLVER_RTOL)
+    d = r["oscillation_predicted"]
+    assert d["reason"] is None and d["end_kind"] == "fold" and not d["chaotic"] and not d["short"]
+    lo, hi = r["oscillation"]["end_bracket"]  # the command samples 10 per decade
+    assert lo / LARGE_STEP_END_FACTOR <= r["oscillation_end_predicted"] <= LARGE_STEP_END_FACTOR * hi
+    assert d["t_train_predicted"]["both"] is not None
+
+
+def test_stability_command_gives_null_with_a_reason_when_stable(tmp_path):
+    X, y, eta = _planted(20, 5, 0.05, 1, 1.5)
+    r = _stability_json(tmp_path, X, y, eta, 1000)
+    assert r["oscillation_end_predicted"] is None
+    assert "no cycle predicted" in r["oscillation_predicted"]["reason"]

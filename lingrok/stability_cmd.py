@@ -93,6 +93,11 @@ def _print_human(r: dict) -> None:
         print(f"measured period-2 oscillation: none at the {o['samples']} sampled times")
     else:
         print(f"measured period-2 oscillation: ends between t = {o['end_bracket'][0]:,} and {o['end_bracket'][1]:,}")
+    if "oscillation_predicted" in r:
+        op = r["oscillation_predicted"]
+        print("predicted period-2 oscillation (theory.large_step): "
+              + (f"none ({op['reason']})" if r["oscillation_end_predicted"] is None else
+                 f"ends at t = {r['oscillation_end_predicted']:.4g} ({op['end_kind']}; {op['validity']})"))
     sf = r["sharpness_final"]["eta_lambda_max"]
     print(f"sharpness at the end: eta lambda_max(H) = {sf[0]:.4g} (t = {r['steps']:,}), {sf[1]:.4g} (t + 1)")
     h = r["precision_horizon_detail"]

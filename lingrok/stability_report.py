@@ -310,6 +310,11 @@ def stability_report(train, test=None, *, eta=0.01, steps=1_000_000, reference_s
         raise UsageError(f"gradient descent diverged ({exc}); lower --eta") from None
     timings["gd_s"] = time.perf_counter() - tic
     osc_end, osc_detail = _oscillation(traj, osc_t, eta, reduction)
+    from lingrok.large_step_report import cycle_prediction
+
+    tic = time.perf_counter()
+    osc_pred, osc_pred_detail = cycle_prediction(X, y, eval_set, eta=eta, reduction=reduction, steps=steps)
+    timings["cycle_theory_s"] = time.perf_counter() - tic
 
     from theory.stability import sharpness
 
@@ -349,6 +354,7 @@ def stability_report(train, test=None, *, eta=0.01, steps=1_000_000, reference_s
         "t_eos_logistic": None if late is None else late["t_eos_logistic"],
         "t_eos_reason": late_reason, "t_eos_detail": late,
         "oscillation_end": osc_end, "oscillation": osc_detail,
+        "oscillation_end_predicted": osc_pred, "oscillation_predicted": osc_pred_detail,
         "sharpness_final": {"t": [steps, steps + 1], "eta_lambda_max": sharp_final,
                             "method": "float64 eigvalsh of the logistic Hessian at GD's theta(t), times eta"},
         "precision_horizon": horizon, "precision_horizon_detail": horizon_detail,

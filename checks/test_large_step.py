@@ -227,6 +227,20 @@ def test_paper_2d_sv_spread_2_end_and_train_time():
     first = r.t[np.flatnonzero(~perfect)[-1] + 1]  # from here on both parities classify every point
     t_tr = cycle_accuracy_times(pr, X, y)["both"]
     assert first / LARGE_STEP_END_FACTOR <= t_tr <= LARGE_STEP_END_FACTOR * first
+    # the concentrated test set (alpha = 10) reaches accuracy 1 at both parities only as the cycle dies
+    from numerics.datasets import concentrated_test
+    from numerics.stability_measure import log_spaced_times
+
+    te = concentrated_test(ds.spec, 2000)
+    Xt, yt = np.array(te.X), np.array(te.y)
+    ts = log_spaced_times(1e5, 2e6, 2 * LARGE_STEP_SAMPLES_PER_DECADE)
+    tr = run_gd(X, y, eta=1e-2, steps=int(2e6) + 2, checkpoints=np.unique(np.r_[ts, ts + 1]))
+    k = np.searchsorted(tr.t, np.stack([ts, ts + 1], axis=1))
+    acc = np.mean(yt * (np.einsum("kpd,nd->kpn", tr.w[k], Xt) + tr.b[k][:, :, None]) > 0, axis=2).min(axis=1)
+    t_te_measured = ts[np.flatnonzero(acc < 1)[-1] + 1]
+    t_te = cycle_accuracy_times(pr, Xt, yt)["both"]
+    assert t_te_measured / LARGE_STEP_END_FACTOR <= t_te <= LARGE_STEP_END_FACTOR * t_te_measured
+    assert t_te_measured >= lo / LARGE_STEP_END_FACTOR  # T_te sits at the cycle's end
 
 
 @pytest.mark.slow

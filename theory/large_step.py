@@ -30,9 +30,13 @@ cycle relaxing to the cycle equation at the exact linear rate: along an eigenvec
 per step (GD's Jacobian ``I - eta H`` at d = 0), so ``d delta/dt = log(A - I) delta`` (directions with
 ``a <= 1`` do not alternate and are damped at the floor rate ``e^{-5}`` per step). It starts from
 GD's first step: c(0) = theta(1) / 2, delta(0) = -theta(1) / 2. The predicted **end of the cycle**
-is the first t at which |delta| falls below ``amplitude_floor`` (1e-9 by default, the measurement
-floor of :mod:`numerics.stability_measure`): past the flip or fold the amplitude decays like
-``prod (eta lambda_max(H(c)) - 1)`` per step, which costs O(sqrt(t_end)) steps.
+is the last t at which some component of theta *visibly* alternates, by the rule of the detector of
+:mod:`numerics.stability_measure`: the first differences of component j are ``cdot_j -+ 2 delta_j``,
+so they alternate iff ``2 |delta_j| > |cdot_j|``, and the detector also asks ``|delta_j| >``
+``amplitude_floor`` (1e-9). Past the flip or fold the amplitude decays like
+``prod (eta lambda_max(H(c)) - 1)`` per step; early on (t ~ 1e2-1e3) the drift hides it first,
+late the floor does. The integration stops once |delta| < amplitude_floor and then follows the
+central path alone (delta = 0) to t_max.
 
 Approximations and their error terms (stated, not fitted):
 
@@ -42,7 +46,7 @@ Approximations and their error terms (stated, not fitted):
   error Delta m moves the end by a factor ``e^{Delta m}``.
 * **period-2 only**: the reduced model follows a 2-cycle. Where that cycle is itself unstable (the
   two-step multiplier ``mu = rho((I - eta H(c + delta)) (I - eta H(c - delta))) > 1``: period
-  doubling, period 3, chaos; seen for eta lambda_max(H(0)) >~ 40 on small planted sets) GD does not
+  doubling, period 3, chaos; seen for eta lambda_max(H(0)) >~ 30 on small planted sets) GD does not
   follow it and can fall off the cycle into the basin of the stable centre before the fold: then
   the prediction is an **upper bound** (``chaotic`` is True and ``last_unstable_t`` says until when).
 * **early transient**: for cycles that die within ~100 steps the averaging over two steps is not
@@ -94,7 +98,7 @@ def secant_weight(m, d) -> np.ndarray:
     0.25
     >>> from scipy.special import expit
     >>> m, d = 1.3, 0.7
-    >>> round(float(secant_weight(m, d)) - (expit(d - m) - expit(-d - m)) / (2 * d), 15)
+    >>> round(float(secant_weight(m, d) - (expit(d - m) - expit(-d - m)) / (2 * d)), 15)
     0.0
 
     Args:
@@ -156,7 +160,7 @@ class CyclePrediction:
         eta_lambda_center: (K,) eta lambda_max(H(c)): the centre is linearly stable below 2.
         eta_rho: (K,) eta lambda_max(K(c, delta)): the cycle equation holds where this is 2.
         multiplier: (K,) two-step multiplier of the cycle (stable below 1); nan once delta = 0.
-        end: predicted end of the cycle (first t with |delta| < amplitude_floor); None if it
+        end: predicted end of the cycle (last t at which it alternates visibly); None if it
             outlasts t_max, 0.0 if GD is stable at t = 0 (eta lambda_max(H(0)) <= 2).
         end_kind: "flip" (centre margins of the curvature-carrying points below FOLD_MARGIN at
             the end), "fold", "none" (no cycle) or "beyond" (outlasts t_max).
@@ -236,7 +240,8 @@ def predict_cycle(X, y, *, eta, t_max=1e8, reduction="sum", amplitude_floor=_DEF
     """Predict the period-2 cycle of GD (eqs. (3)-(5) of arXiv:2602.08302) and when it ends.
 
     Integrates the reduced two-step model of the module docstring in s = log(1 + t) (LSODA,
-    relative tolerance ``rtol``) from GD's first step until |delta| < amplitude_floor or t_max.
+    relative tolerance ``rtol``) from GD's first step until |delta| < amplitude_floor, then the
+    central path alone (delta = 0) up to t_max.
 
     Args:
         X: (N, d) inputs.  y: (N,) labels in {-1, +1}.

@@ -305,3 +305,17 @@ LARGE_STEP_SOLVER_RTOL = 1e-4
 # into relative error, 4 of them in the ratio: 4 u max(|m|, |d|). The test uses
 # rtol = LARGE_STEP_SECANT_ULPS * u * (1 + max(|m|, |d|)) with u = eps / 2 and 64 >= 46 (and >= 4).
 LARGE_STEP_SECANT_ULPS = 64.0
+
+
+# --- CLI fuzzing (checks/test_cli_fuzz.py) ---
+# Largest step count (or other count) a fuzzed command may be handed and run: 1e3 GD steps on the
+# 10-point fuzz set take milliseconds, so every example stays well under a second; anything the
+# parser accepts above it (up to lingrok.cli.MAX_STEPS = 1e12) would be a legitimately long run.
+FUZZ_CHEAP_STEPS = 1000
+# Powers of two that move the fuzz set's coordinates (|x| <= 5 = 2^2.3) out of the range where
+# float64's LP / QP of eqs. (7), (9) work (measured: max |x| from about 2^-25 to 2^47): just past
+# the top of that window (48), deep into it (200), and to the largest finite (1020: 5.6e307) ...
+FUZZ_HUGE_EXPONENTS = (48, 200, 1000, 1020)
+# ... and below it: just past the bottom (-30), deep (-300), and into the subnormals (-1060: 4e-319,
+# where 2^k X is still exact upward, so the rescaled separability check is exact).
+FUZZ_TINY_EXPONENTS = (-1060, -300, -30)

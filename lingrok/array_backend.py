@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
-import os
+import io
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,13 +120,12 @@ def _digest(X: np.ndarray, y: np.ndarray) -> str:
 
 def _save(path: Path, config: dict, t: int, w: np.ndarray, b: float, pos: int, rec_w, rec_b, wall: float) -> None:
     """Write the run's state atomically (temp file, fsync, os.replace)."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        np.savez(fh, kind=np.array(_STATE_KIND), t=np.array(t), w=w, b=np.array(b), pos=np.array(pos),
-                 rec_w=rec_w[:pos], rec_b=rec_b[:pos], wall=np.array(wall), **config)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    from lingrok.inputs import atomic_write
+
+    buf = io.BytesIO()
+    np.savez(buf, kind=np.array(_STATE_KIND), t=np.array(t), w=w, b=np.array(b), pos=np.array(pos),
+             rec_w=rec_w[:pos], rec_b=rec_b[:pos], wall=np.array(wall), **config)
+    atomic_write(path, buf.getvalue())
 
 
 def _load(path: Path, config: dict):

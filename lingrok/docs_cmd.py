@@ -33,9 +33,12 @@ def _fix_command(out: str) -> str:
 
 
 def run(args) -> int:
+    from lingrok.inputs import check_output_dir
+
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {args.out}: not a folder; give the docs folder (default {DEFAULT_OUT})")
+    check_output_dir(args.out, "--out")
     from lingrok.docsgen import compare_docs, generate_docs, write_docs
 
     try:

@@ -21,10 +21,8 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
-import os
 import pkgutil
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -586,17 +584,9 @@ def compare_docs(out, pages: dict[str, str]) -> DocsComparison:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    from lingrok.inputs import atomic_write
+
+    atomic_write(path, data)
 
 
 def write_docs(out, pages: dict[str, str]) -> DocsComparison:

@@ -9,6 +9,7 @@ fixed SVG hash salt, no dates, no software version in the metadata.
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
 
@@ -39,12 +40,17 @@ def _pyplot():
 
 def save_figure(fig, stem) -> list[Path]:
     """Write ``stem.png`` and ``stem.svg`` with deterministic metadata; close the figure; return the paths."""
+    from lingrok.inputs import atomic_write
+
     _, plt = _pyplot()
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     png, svg = stem.with_suffix(".png"), stem.with_suffix(".svg")
-    fig.savefig(png, dpi=120, metadata={"Software": None})
-    fig.savefig(svg, metadata={"Date": None, "Creator": None})
+    for path, kwargs in ((png, {"format": "png", "dpi": 120, "metadata": {"Software": None}}),
+                         (svg, {"format": "svg", "metadata": {"Date": None, "Creator": None}})):
+        buf = io.BytesIO()
+        fig.savefig(buf, **kwargs)
+        atomic_write(path, buf.getvalue())  # no partial figure when drawing fails or is interrupted
     plt.close(fig)
     return [png, svg]
 

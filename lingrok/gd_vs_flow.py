@@ -490,7 +490,12 @@ def eta_scan(X, y, etas, *, tau_end, max_steps, tau_window=None, eval_set=None, 
     rows = []
     for eta in etas:
         sharp = sharpness_at_init(X, y, eta=eta, reduction=reduction).eta_lambda
-        steps = int(math.ceil(tau_end / eta * (1.0 - 1e-12)))  # tau_end / eta may round just above an integer
+        need = tau_end / eta * (1.0 - 1e-12)  # tau_end / eta may round just above an integer
+        if not need <= max_steps:  # also inf (tau_end / eta beyond float64): skipped, never converted to int
+            rows.append(ScanRow(eta, 0, sharp, f"needs {need:.3g} GD steps to reach tau = {tau_end:g}, "
+                                f"more than the budget of {max_steps:,} (raise --scan-max-steps)", None, None, None))
+            continue
+        steps = int(math.ceil(need))
         if steps > max_steps:
             rows.append(ScanRow(eta, 0, sharp, f"needs {steps:,} GD steps to reach tau = {tau_end:g}, "
                                 f"more than the budget of {max_steps:,} (raise --scan-max-steps)", None, None, None))

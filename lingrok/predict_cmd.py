@@ -14,7 +14,8 @@ import math
 import numpy as np
 
 from lingrok.errors import AssumptionViolation, UsageError
-from lingrok.inputs import load, require_same_dimension
+from lingrok.inputs import load, range_error, range_words, require_same_dimension, \
+    separable_after_rescaling
 
 
 def _num(value):
@@ -36,14 +37,23 @@ def predict(train, test, *, eta: float, eps: float, alpha: float, allow_violatio
     from theory.residual import residual_limit
 
     if not 0.0 <= eps < 1.0:
-        raise UsageError(f"--eps must be in [0, 1), got {eps}")
+        raise UsageError(f"--eps must be in [0, 1), got {eps}; pass an accuracy tolerance such as 0 or 0.001")
     if alpha <= 0.5:
-        raise UsageError(f"--alpha must exceed 1/2 (the concentrated band is gamma/2 .. alpha gamma), got {alpha}")
+        raise UsageError(f"--alpha must exceed 1/2 (the concentrated band is gamma/2 .. alpha gamma), got {alpha}; "
+                         "pass e.g. the paper's 10")
     try:
         assumptions = paper_assumptions(train.X, train.y)
     except NotSeparableError as exc:
+        # Separability is invariant under X -> 2^-k X (exact): a different verdict there means the
+        # solvers failed at this scale, a numeric-range problem, not a property of the data.
+        check = separable_after_rescaling(train)
+        if check is not None and check[0]:
+            raise range_error(train, "eq. (7), the residual limit and the grokking times") from None
         raise UsageError(f"{train.path}: {exc}; the theory needs linearly separable data "
                          "(remove overlapping points or add features)") from None
+    except (OverflowError, FloatingPointError, ZeroDivisionError, RuntimeError, np.linalg.LinAlgError) as exc:
+        raise range_error(train, f"the max-margin problems ({type(exc).__name__}: {exc}) and everything after them") \
+            from None
     violations = []
     if not assumptions.b_s_is_zero:
         violations.append(f"Assumption 3.1 violated: the max-margin bias (eq. 9) is {assumptions.b_s:.6g}, not 0 "
@@ -55,9 +65,19 @@ def predict(train, test, *, eta: float, eps: float, alpha: float, allow_violatio
         raise AssumptionViolation("; ".join(violations) + "; rerun with --allow-violations to see the predictions anyway")
 
     eq7 = assumptions.eq7
-    res = residual_limit(train.X, train.y, eta, solution=eq7)
-    B = float(np.linalg.norm(np.append(res.w_tilde, res.b_tilde)))  # ||theta_tilde||
-    t46 = theorem_4_6_test_time(res.delta, eps, alpha, gamma=assumptions.gamma, B=B)
+    try:
+        res = residual_limit(train.X, train.y, eta, solution=eq7)
+        B = float(np.linalg.norm(np.append(res.w_tilde, res.b_tilde)))  # ||theta_tilde||
+        t46 = theorem_4_6_test_time(res.delta, eps, alpha, gamma=assumptions.gamma, B=B)
+    except UsageError:
+        raise
+    except ValueError as exc:  # e.g. eq. (7) solved inaccurately at this scale: no strict support vector
+        raise UsageError(f"the residual limit of Theorem 4.2 could not be computed ({exc}); {range_words(train)}; "
+                         "rescaling the data to coordinates of order 1 may help") from None
+    except (OverflowError, FloatingPointError, ZeroDivisionError, RuntimeError, np.linalg.LinAlgError) as exc:
+        raise UsageError(f"numeric range: the residual limit of Theorem 4.2 and the times of Theorem 4.6 leave "
+                         f"float64's range ({type(exc).__name__}: {exc}) at eta = {eta:g} ({range_words(train)}); "
+                         "pass an --eta nearer the paper's 0.01, or rescale the data") from None
     report = {
         "data": train.path, "n": train.n, "d": train.d, "eta": eta, "eps": eps, "alpha": alpha,
         "support": sorted(int(i) for i in eq7.support),
@@ -89,7 +109,11 @@ def predict(train, test, *, eta: float, eps: float, alpha: float, allow_violatio
         "units": "times are GD steps t; theta(t) ~ theta_hat log t + theta_tilde with eta exp(-z_s^T theta_tilde) = alpha_s",
     }
     if test is not None:
-        curve = asymptotic_test_time(eq7.w_hat, eq7.b_hat, res.w_tilde, res.b_tilde, test.X, test.y, eps)
+        try:
+            curve = asymptotic_test_time(eq7.w_hat, eq7.b_hat, res.w_tilde, res.b_tilde, test.X, test.y, eps)
+        except (OverflowError, FloatingPointError, ZeroDivisionError, RuntimeError) as exc:
+            raise UsageError(f"numeric range: the asymptotic test time on {test.path} leaves float64's range "
+                             f"({type(exc).__name__}: {exc}); rescale the training and test data alike") from None
         report["test"] = test.path
         report["T_te_asymptotic"] = _num(curve.first_step)
         report["asymptotic_test_accuracy"] = {"sup": curve.sup_accuracy, "limit": curve.limit_accuracy,
@@ -109,8 +133,6 @@ def _phase_keys(train, test, eta: float) -> dict:
         return {"T_tr_predicted": None, "T_te_predicted": None, "phases": {"phase1_end": None, "phase2_end": None},
                 "regime": None, "phase_prediction": {"error": f"{type(exc).__name__}: {exc}"}}
     return prediction_json(pred, ctx, has_test=test is not None)
-
-
 
 
 def _print_human(r: dict) -> None:

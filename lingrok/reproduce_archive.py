@@ -17,8 +17,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from types import MappingProxyType
 
@@ -29,6 +27,8 @@ __all__ = ["RESULTS_FILE", "FORMAT", "ENTRY_MODULES", "ArchiveError", "encode", 
 
 RESULTS_FILE = "results.json"
 FORMAT = "lingrok-reproduction/1"
+# Keys every results.json holds (written by lingrok.reproduce_cmd); a file without them is damaged.
+ARCHIVE_KEYS = ("target", "scale", "command", "out", "figures", "fingerprint", "setups", "results")
 # the commands whose code determines the numbers and the pages (lingrok.provenance follows their imports)
 ENTRY_MODULES = ("lingrok.reproduce_cmd", "lingrok.reproduce_report", "lingrok.experiment", "lingrok.figures")
 
@@ -110,16 +110,9 @@ def save_archive(out: Path, payload: dict) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"format": FORMAT, **{k: encode(v) for k, v in payload.items()}}, indent=None,
                       separators=(",", ":"), allow_nan=False)
-    fd, tmp = tempfile.mkstemp(dir=out, prefix=".results-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text + "\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out / RESULTS_FILE)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out / RESULTS_FILE
+    from lingrok.inputs import atomic_write
+
+    return atomic_write(out / RESULTS_FILE, text + "\n")
 
 
 def load_archive(out: Path) -> dict:
@@ -132,12 +125,19 @@ def load_archive(out: Path) -> dict:
     if not path.is_file():
         raise ArchiveError(f"{path.as_posix()} does not exist: run `lingrok reproduce TARGET --out {out.as_posix()}` first")
     try:
-        raw = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ArchiveError(f"{path.as_posix()} is not readable JSON ({exc}); regenerate it with lingrok reproduce") from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         found = raw.get("format") if isinstance(raw, dict) else None
         raise ArchiveError(f"{path.as_posix()} has format {found!r}, this lingrok reads {FORMAT!r}; "
                            "regenerate it with lingrok reproduce")
+    missing = [k for k in ARCHIVE_KEYS if k not in raw]
+    if missing:
+        raise ArchiveError(f"{path.as_posix()} lacks {', '.join(missing)}; regenerate it with lingrok reproduce")
     classes = _classes()
-    return {k: (v if k == "format" else decode(v, classes)) for k, v in raw.items()}
+    try:
+        return {k: (v if k == "format" else decode(v, classes)) for k, v in raw.items()}
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ArchiveError(f"{path.as_posix()} is damaged ({type(exc).__name__}: {exc}); regenerate it with "
+                           "lingrok reproduce") from None

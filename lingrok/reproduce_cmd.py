@@ -209,11 +209,16 @@ def _check(out: Path, args, setups: dict) -> int:
 
 
 def run(args) -> int:
+    from lingrok.inputs import check_output_dir
+
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {args.out}: exists and is not a folder; choose a folder")
+    check_output_dir(args.out, "--out")
+    if args.state_dir is not None:
+        check_output_dir(args.state_dir, "--state-dir")
     if args.check and args.from_results:
-        raise UsageError("--check and --from-results exclude each other: --check writes nothing")
+        raise UsageError("--check and --from-results exclude each other: --check writes nothing; pass one of them")
     setups = _needed(args.target, args.scale)
     if args.check:
         return _check(out, args, setups)

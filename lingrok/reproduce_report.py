@@ -12,6 +12,7 @@ import math
 import re
 from pathlib import Path
 
+from lingrok.inputs import atomic_write
 from lingrok.reproduce import D1024_NOTE, PAPER_PHASES_D2, format_steps, table1_rows
 
 __all__ = ["SAME_ORDER", "paper_value", "table1_markdown", "comparison_rows", "comparison_markdown", "write_target",
@@ -168,7 +169,7 @@ def write_target(target: str, results: dict, setups: dict, out: Path, *, write_f
         by_d = {setups[k].spec.d: results[k] for k in ("d2", "d1024") if k in results}
         rows = table1_rows(by_d)
         summary["rows"] = rows
-        (out / "table1.md").write_text(table1_markdown(rows))
+        atomic_write(out / "table1.md", table1_markdown(rows))
         summary["files"].append("table1.md")
         if write_figures:
             for key in ("d2", "d1024"):
@@ -188,7 +189,7 @@ def write_target(target: str, results: dict, setups: dict, out: Path, *, write_f
         runs = [results[k] for k in keys]
         rows = comparison_rows(runs)
         summary["rows"] = rows
-        (out / f"{target}.md").write_text(comparison_markdown(rows))
+        atomic_write(out / f"{target}.md", comparison_markdown(rows))
         summary["files"].append(f"{target}.md")
         if write_figures:
             title = ("Figure 2: balanced classes, support-vector imbalance" if target == "fig2"
@@ -196,7 +197,7 @@ def write_target(target: str, results: dict, setups: dict, out: Path, *, write_f
             summary["files"] += [p.name for p in figures.comparison_figure(runs, out / target, title=title)]
     else:
         raise ValueError(f"`target` must be table1, fig1, fig2 or fig4, got {target!r}")
-    (out / f"{target}.json").write_text(json.dumps(summary, indent=1, default=_json_default) + "\n")
+    atomic_write(out / f"{target}.json", json.dumps(summary, indent=1, default=_json_default) + "\n")
     summary["files"].append(f"{target}.json")
     return summary
 
@@ -444,5 +445,5 @@ def write_report(out: Path, *, scale: str, command: str, results: dict, setups: 
               "- Sweeps over data parameters, seeds and eta run with `lingrok sweep sweeps/NAME.toml` on a local Dask "
               "cluster or `--scheduler ADDRESS`.", ""]
     path = out / "README.md"
-    path.write_text("\n".join(lines))
+    atomic_write(path, "\n".join(lines))
     return path

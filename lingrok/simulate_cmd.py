@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
+from pathlib import Path
 
 import numpy as np
 from numerics.engine import run_gd
@@ -19,7 +21,8 @@ from numerics.measure import measure_trajectory
 from numerics.schedule import log_schedule
 
 from lingrok.errors import UsageError
-from lingrok.inputs import load, require_same_dimension
+from lingrok.inputs import check_output_file, load, range_error, range_words, require_same_dimension, \
+    separable_after_rescaling
 
 
 def _finite_or_none(value):
@@ -41,8 +44,21 @@ def _geometry(train, eta):
     try:
         sol = augmented_max_margin(train.X, train.y)
     except NotSeparableError:
+        check = separable_after_rescaling(train)
+        if check is not None and check[0]:  # separability is scale-invariant: the solver failed at this scale
+            return None, None, str(range_error(train, "eq. (7), the residual limit and hence the phases"))
         return None, None, "data not linearly separable: no max-margin direction, phases and angle undefined"
-    return sol, residual_limit(train.X, train.y, eta, solution=sol), None
+    except (OverflowError, FloatingPointError, ZeroDivisionError, RuntimeError, np.linalg.LinAlgError) as exc:
+        return None, None, str(range_error(train, f"eq. (7) ({type(exc).__name__}: {exc}) and hence the phases"))
+    try:
+        return sol, residual_limit(train.X, train.y, eta, solution=sol), None
+    except ValueError as exc:  # e.g. eq. (7) solved inaccurately at this scale: no strict support vector
+        return None, None, (f"the residual limit of Theorem 4.2 could not be computed ({exc}); {range_words(train)}; "
+                            "rescaling the data to coordinates of order 1 may help")
+    except (OverflowError, FloatingPointError, ZeroDivisionError, RuntimeError, np.linalg.LinAlgError) as exc:
+        return None, None, (f"numeric range: the residual limit of Theorem 4.2 leaves float64's range "
+                            f"({type(exc).__name__}: {exc}) at eta = {eta:g} ({range_words(train)}), so the "
+                            "phases are not located; pass an --eta nearer the paper's 0.01, or rescale the data")
 
 
 def _boundary(b) -> dict:
@@ -63,9 +79,10 @@ def simulate(train, test, *, eta, steps, eps, reduction="sum", per_decade=20, st
         traj = run_gd(train.X, train.y, eta=eta, steps=steps, checkpoints=checkpoints, reduction=reduction,
                       state_path=state, progress=progress)
     except FloatingPointError as exc:
-        raise UsageError(f"gradient descent diverged ({exc}); lower --eta") from None
+        raise UsageError(f"numeric range: gradient descent diverged ({exc}); {range_words(train)}, eta = {eta:g}; "
+                         "lower --eta or rescale the data") from None
     except ValueError as exc:  # e.g. a state file written by another run
-        raise UsageError(str(exc)) from None
+        raise UsageError(f"--state: {exc}" if state is not None and "state_path" in str(exc) else str(exc)) from None
     tests = {"test": (test.X, test.y)} if test is not None else None
     sol, res, no_geometry = _geometry(train, eta)
     reference = {} if sol is None else {
@@ -73,7 +90,13 @@ def simulate(train, test, *, eta, steps, eps, reduction="sum", per_decade=20, st
         # the residual limit in the GD-step convention theta(t) ~ theta_hat log t + theta_tilde
         "theta_tilde": None if reduction != "sum" else np.append(res.w_tilde, res.b_tilde),
     }
-    m = measure_trajectory(train.X, train.y, traj.t, traj.w, traj.b, tests=tests, **reference)
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below: a non-finite measurement is an error
+        m = measure_trajectory(train.X, train.y, traj.t, traj.w, traj.b, tests=tests, **reference)
+    bad = ~(np.isfinite(m.w_norm) & np.isfinite(m.train.loss_sum))
+    if bad.any():
+        t_bad = int(traj.t[int(np.argmax(bad))])
+        raise UsageError(f"numeric range: the training loss or ||w|| leaves float64's range at step t = {t_bad} "
+                         f"({range_words(train)}, eta = {eta:g}); rescale the data or lower --eta")
     train_acc = np.asarray(m.train.accuracy)
     rows = []
     for k, t in enumerate(traj.t):
@@ -146,12 +169,20 @@ def _print_human(r: dict) -> None:
 
 
 def run(args) -> int:
+    if args.state is not None:
+        check_output_file(args.state, "--state")
     train = load(args.data, "DATA")
     test = load(args.test, "TEST") if args.test else None
     if test is not None:
         require_same_dimension(train, test)
-    report = simulate(train, test, eta=args.eta, steps=args.steps, eps=args.eps, reduction=args.reduction,
-                      per_decade=args.per_decade, state=args.state, progress=not args.json and sys.stderr.isatty())
+    fresh_state = args.state is not None and not os.path.exists(args.state)
+    try:
+        report = simulate(train, test, eta=args.eta, steps=args.steps, eps=args.eps, reduction=args.reduction,
+                          per_decade=args.per_decade, state=args.state, progress=not args.json and sys.stderr.isatty())
+    except UsageError:
+        if fresh_state:  # a failed command leaves no output behind (the run is deterministic: rerun it)
+            Path(args.state).unlink(missing_ok=True)
+        raise
     if args.json:
         print(json.dumps(report))
     else:

@@ -15,6 +15,10 @@ import sys
 
 from lingrok.errors import UsageError
 
+# Gradient flow is integrated in s = log(1 + tau): a horizon far below float64's normal range
+# (e.g. eta = 1e-320) stalls the integrator; 1e-100 leaves any physically meaningful run alone.
+MIN_FLOW_TIME = 1e-100
+
 
 def _float_list(text: str) -> list[float]:
     import argparse
@@ -26,16 +30,18 @@ def _float_list(text: str) -> list[float]:
         try:
             value = float(part)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{part!r} is not a number (give a comma-separated list)") from None
+            raise argparse.ArgumentTypeError(f"{part!r} is not a number; give a comma-separated list such as "
+                                             "0.01,0.003 (or 'none')") from None
         if not (0 < value < float("inf")):
-            raise argparse.ArgumentTypeError(f"step sizes must be positive and finite, got {part}")
+            raise argparse.ArgumentTypeError(f"step sizes must be positive and finite, got {part!r}; give a "
+                                             "comma-separated list such as 0.01,0.003 (or 'none')")
         out.append(value)
     return out
 
 
 def add_parser(subparsers) -> None:
     """Add the `stability` subcommand to the `lingrok` parser."""
-    from lingrok.cli import _nonnegative_float, _positive_float, _positive_int
+    from lingrok.cli import _nonnegative_float, _positive_float, _steps_int
 
     p = subparsers.add_parser(
         "stability",
@@ -47,15 +53,15 @@ def add_parser(subparsers) -> None:
     p.add_argument("data", help="training data: .npz (X, y) or .csv (header, features, label last)")
     p.add_argument("--test", help="test set in the same format (accuracies are then test accuracies)")
     p.add_argument("--eta", type=_positive_float, default=0.01, help="GD step size (default 0.01, the paper's)")
-    p.add_argument("--steps", type=_positive_int, default=1_000_000, help="float64 GD steps of the main run (default 1e6)")
-    p.add_argument("--reference-steps", type=_positive_int, default=None,
+    p.add_argument("--steps", type=_steps_int, default=1_000_000, help="float64 GD steps of the main run (default 1e6)")
+    p.add_argument("--reference-steps", type=_steps_int, default=None,
                    help="double-double reference horizon in GD steps (default: 5e7 / N point-steps, at most --steps)")
     p.add_argument("--etas", type=_float_list, default=None,
                    help="comma-separated step sizes for the GD-vs-flow scan (default: eta, eta/3, eta/10, eta/30; "
                    "'none' skips the scan)")
     p.add_argument("--scan-tau", type=_positive_float, default=None,
                    help="flow-time horizon tau = eta t of the scan (default: eta * steps)")
-    p.add_argument("--scan-max-steps", type=_positive_int, default=None,
+    p.add_argument("--scan-max-steps", type=_steps_int, default=None,
                    help="GD step budget per scanned step size; larger needs are skipped (default 30 * --steps)")
     p.add_argument("--atol", type=_nonnegative_float, default=None,
                    help="eq. (11) match tolerance: |b_GD - b_11| <= atol + rtol |b_11| (default atol 1e-3)")
@@ -152,8 +158,13 @@ def run(args) -> int:
         require_same_dimension(train, test)
     if args.atol == 0 and args.rtol == 0:
         raise UsageError("--atol and --rtol cannot both be 0 (eq. (11) would have to match exactly); give one a positive value")
+    tau = args.eta * args.steps
+    for flag, value in (("--eta times --steps", tau), ("--scan-tau", args.scan_tau)):
+        if value is not None and value < MIN_FLOW_TIME:
+            raise UsageError(f"numeric range: the flow time {flag} = {value:.3g} is below {MIN_FLOW_TIME:g}, too small "
+                             "for the gradient-flow integrator in float64; pass a larger --eta or --steps")
     if args.reference_steps is not None and args.reference_steps > args.steps:
-        raise UsageError(f"--reference-steps ({args.reference_steps:,}) must not exceed --steps ({args.steps:,})")
+        raise UsageError(f"--reference-steps ({args.reference_steps:,}) must not exceed --steps ({args.steps:,}); pass a smaller --reference-steps")
     report = stability_report(
         train, test, eta=args.eta, steps=args.steps, reference_steps=args.reference_steps, etas=args.etas,
         scan_tau=args.scan_tau, scan_max_steps=args.scan_max_steps, atol=args.atol, rtol=args.rtol,

@@ -36,6 +36,12 @@ _OSC_PER_DECADE = 10  # sampled triples per decade of t
 _TABLE_PER_DECADE = 5  # rows per decade of the GD-vs-flow and float64-vs-reference tables
 
 
+# theory.large_step's cycle ODE gets stiffer with eta lambda_max(H(0)): measured on a 20-point set
+# rescaled by powers of two, 0.2 s up to 3.5e11, 16 s at 3.6e14, no end at 1e28 (coordinates 1e15);
+# above 1e12 the prediction is skipped with a numeric-range reason (such a cycle ends within ~10 steps).
+CYCLE_MAX_SHARPNESS = 1e12
+
+
 def default_reference_steps(n_points: int, steps: int) -> int:
     """min(steps, DEFAULT_REFERENCE_POINT_STEPS / N), at least 100: the double-double budget."""
     return int(min(steps, max(100, DEFAULT_REFERENCE_POINT_STEPS // max(1, n_points))))
@@ -56,13 +62,25 @@ def _log_points(t_max: int, per_decade: int) -> np.ndarray:
     return t[t >= 1]
 
 
-def _theory(X, y, eta, reduction):
-    """sharpness0 and the late-time edge of stability; the latter None with a reason if unavailable."""
+def _theory(data, eta, reduction):
+    """sharpness0 and the late-time edge of stability; the latter None with a reason if unavailable.
+
+    ``data``: the training set (numerics.datafiles.LoadedData).
+    """
+    X, y = data.X, data.y
     from theory.geometry import NotSeparableError
     from theory.residual import residual_limit
     from theory.stability import augmented_features, late_time_stability, sharpness_at_init
 
-    init = sharpness_at_init(X, y, eta=eta, reduction=reduction)
+    try:
+        init = sharpness_at_init(X, y, eta=eta, reduction=reduction)
+    except (np.linalg.LinAlgError, OverflowError, FloatingPointError) as exc:
+        from lingrok.errors import UsageError
+        from lingrok.inputs import range_words
+
+        raise UsageError(f"numeric range: the Hessian at w = 0, b = 0 leaves float64's range ({type(exc).__name__}: "
+                         f"{exc}); {range_words(data)}; the sharpness and GD depend on the scale of X, so rescale "
+                         "the data (e.g. to coordinates of order 1) and rerun") from None
     sharp = {
         "lambda_max": init.lambda_max, "eta_lambda_max": init.eta_lambda, "unstable": init.unstable,
         "eta_critical": 2.0 / init.lambda_max if init.lambda_max > 0 else None,
@@ -73,8 +91,16 @@ def _theory(X, y, eta, reduction):
     try:
         res = residual_limit(X, y, 1.0)
     except NotSeparableError as exc:
+        from lingrok.inputs import range_error, separable_after_rescaling
+
+        check = separable_after_rescaling(data)
+        if check is not None and check[0]:  # separability is scale-invariant: the solvers failed at this scale
+            return init, sharp, None, str(range_error(data, "the residual limit and t_EoS"))
         return init, sharp, None, (f"the data are not linearly separable ({exc}); the late-time theory "
                                    "(Theorems 4.1-4.2, t_EoS) needs separable data")
+    except (OverflowError, FloatingPointError, np.linalg.LinAlgError) as exc:
+        return init, sharp, None, (f"numeric range: the residual limit of Theorem 4.2 leaves float64's range "
+                                   f"({type(exc).__name__}: {exc}); rescale the data")
     except (ValueError, RuntimeError) as exc:
         return init, sharp, None, f"the residual limit of Theorem 4.2 could not be computed: {exc}"
     S = res.support
@@ -292,14 +318,22 @@ def stability_report(train, test=None, *, eta=0.01, steps=1_000_000, reference_s
     if reference_steps is None:
         reference_steps = default_reference_steps(train.n, steps)
     if reference_steps > steps:
-        raise UsageError(f"--reference-steps ({reference_steps:,}) must not exceed --steps ({steps:,})")
+        raise UsageError(f"--reference-steps ({reference_steps:,}) must not exceed --steps ({steps:,}); pass a smaller --reference-steps")
     etas = [eta, eta / 3, eta / 10, eta / 30] if etas is None else list(etas)
     scan_tau = eta * steps if scan_tau is None else scan_tau
     scan_max_steps = 30 * steps if scan_max_steps is None else scan_max_steps
     timings = {}
 
+    with np.errstate(over="ignore"):
+        gram = np.max(np.abs(X)) ** 2 * X.shape[0] * (X.shape[1] + 1)  # numpy float64: inf, not OverflowError
+    if not np.isfinite(gram):  # the Hessian sum_i z_i z_i^T / 4 (and the flow's Jacobian) overflow float64
+        from lingrok.inputs import range_words
+
+        raise UsageError(f"numeric range: {range_words(train)}, so the Hessian sum_i z_i z_i^T / 4 of the loss "
+                         "overflows float64 (the sharpness, the flow and GD all depend on the scale of X); rescale "
+                         "the data (e.g. to coordinates of order 1) and rerun")
     tic = time.perf_counter()
-    init, sharp, late, late_reason = _theory(X, y, eta, reduction)
+    init, sharp, late, late_reason = _theory(train, eta, reduction)
     timings["theory_s"] = time.perf_counter() - tic
 
     say(f"float64 GD: {steps + 3:,} steps at eta = {eta:g}")
@@ -313,7 +347,17 @@ def stability_report(train, test=None, *, eta=0.01, steps=1_000_000, reference_s
     from lingrok.large_step_report import cycle_prediction
 
     tic = time.perf_counter()
-    osc_pred, osc_pred_detail = cycle_prediction(X, y, eval_set, eta=eta, reduction=reduction, steps=steps)
+    try:
+        if init.eta_lambda > CYCLE_MAX_SHARPNESS:
+            raise FloatingPointError(f"eta lambda_max(H(0)) = {init.eta_lambda:.3g} exceeds {CYCLE_MAX_SHARPNESS:g}, "
+                                     "where the model's ODE is too stiff to integrate")
+        osc_pred, osc_pred_detail = cycle_prediction(X, y, eval_set, eta=eta, reduction=reduction, steps=steps)
+    except (ValueError, OverflowError, FloatingPointError, ZeroDivisionError, np.linalg.LinAlgError) as exc:
+        from lingrok.inputs import range_words
+
+        osc_pred, osc_pred_detail = None, {"reason": (
+            f"numeric range: the large-step model could not be evaluated ({type(exc).__name__}: {exc}); "
+            f"{range_words(train)}; rescale the data (e.g. to coordinates of order 1)")}
     timings["cycle_theory_s"] = time.perf_counter() - tic
 
     from theory.stability import sharpness
@@ -324,8 +368,15 @@ def stability_report(train, test=None, *, eta=0.01, steps=1_000_000, reference_s
     say("gradient flow at the same flow time (LSODA, two tolerances)")
     tic = time.perf_counter()
     pos = np.searchsorted(traj.t, np.stack([table_t, table_t + 1], axis=1))
-    cmp_ = compare_with_flow(X, y, eta=eta, t=table_t, w_pair=traj.w[pos], b_pair=traj.b[pos], reduction=reduction,
-                             eval_set=eval_set, gd_wall_s=traj.wall_s)
+    try:
+        cmp_ = compare_with_flow(X, y, eta=eta, t=table_t, w_pair=traj.w[pos], b_pair=traj.b[pos],
+                                 reduction=reduction, eval_set=eval_set, gd_wall_s=traj.wall_s)
+    except ValueError as exc:  # the flow did not reach every checkpoint: NaN parameters
+        from lingrok.inputs import range_words
+
+        raise UsageError(f"numeric range: the gradient flow could not be integrated to tau = {eta * steps:g} "
+                         f"({exc}); {range_words(train)}; rescale the data (e.g. to coordinates of order 1) or "
+                         "shorten --steps") from None
     timings["flow_s"] = time.perf_counter() - tic
 
     say(f"double-double reference: {reference_steps:,} steps on {train.n:,} points")

@@ -45,6 +45,7 @@ import itertools
 import json
 import math
 import os
+import re
 import sys
 import tomllib
 from dataclasses import dataclass
@@ -141,26 +142,47 @@ def _check_keys(table: dict, allowed, where: str) -> None:
         raise UsageError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
 
 
+def _bounded(params: dict, where: str) -> None:
+    """The same ranges as the command-line flags (lingrok.cli): counts and lengths a run can hold in float64."""
+    from lingrok.cli import MAX_DIMENSION, MAX_LENGTH, MAX_PER_DECADE, MAX_POINTS, MAX_SEED, MAX_STEPS, MIN_LENGTH
+
+    limits = {"d": MAX_DIMENSION, "n_pos": MAX_POINTS, "n_neg": MAX_POINTS, "k_pos": MAX_POINTS,
+              "k_neg": MAX_POINTS, "n_test": MAX_POINTS, "seed": MAX_SEED, "steps": MAX_STEPS,
+              "per_decade": MAX_PER_DECADE}
+    for key, top in limits.items():
+        value = params[key]
+        if isinstance(value, int) and not isinstance(value, bool) and value > top:
+            raise UsageError(f"{where}: `{key}` must be at most {top:.3g}, got {value}; give a smaller value")
+    for key in ("gamma", "box", "gap", "sv_spread"):
+        value = params[key]
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0 \
+                and not MIN_LENGTH <= value <= MAX_LENGTH:
+            raise UsageError(f"{where}: `{key}` must lie in [{MIN_LENGTH:g}, {MAX_LENGTH:g}] (coordinates beyond "
+                             f"that leave float64's range), got {value!r}; rescale the problem")
+
+
 def _validate_run(params: dict, where: str) -> dict:
     """Check a run's values by building its PlantedSpec (errors name the key)."""
     from numerics.datasets import PlantedSpec
 
     try:
         PlantedSpec(**{k: params[k] for k in SPEC_KEYS})
-    except (ValueError, TypeError) as exc:
-        raise UsageError(f"{where}: {exc}") from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise UsageError(f"{where}: {exc}" + ("" if ";" in str(exc) else "; fix that value in the sweep file")) from None
+    _bounded(params, where)
     eta = params["eta"]
     if isinstance(eta, bool) or not isinstance(eta, (int, float)) or not (math.isfinite(eta) and eta > 0):
-        raise UsageError(f"{where}: `eta` must be a positive number, got {eta!r}")
+        raise UsageError(f"{where}: `eta` must be a positive finite number, got {eta!r}; give e.g. 0.01")
     for key in ("steps", "per_decade", "n_test"):
         if isinstance(params[key], bool) or not isinstance(params[key], int) or params[key] < 1:
-            raise UsageError(f"{where}: `{key}` must be a positive integer, got {params[key]!r}")
+            raise UsageError(f"{where}: `{key}` must be a positive integer, got {params[key]!r}; give a whole number such as 10")
     if params["reduction"] not in ("sum", "mean"):
-        raise UsageError(f"{where}: `reduction` must be \"sum\" or \"mean\", got {params['reduction']!r}")
-    if not isinstance(params["alpha"], (int, float)) or not params["alpha"] > 0.5:
-        raise UsageError(f"{where}: `alpha` must exceed 1/2, got {params['alpha']!r}")
+        raise UsageError(f"{where}: `reduction` must be \"sum\" or \"mean\", got {params['reduction']!r}; give one of those")
+    alpha = params["alpha"]
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not (alpha > 0.5 and math.isfinite(alpha)):
+        raise UsageError(f"{where}: `alpha` must be a finite number above 1/2, got {alpha!r}; give e.g. 10")
     if not isinstance(params["predict"], bool):
-        raise UsageError(f"{where}: `predict` must be true or false, got {params['predict']!r}")
+        raise UsageError(f"{where}: `predict` must be true or false, got {params['predict']!r}; write true or false without quotes")
     out = dict(params)
     for key in ("gamma", "box", "gap", "eta", "alpha"):
         out[key] = float(out[key])
@@ -174,42 +196,51 @@ def parse_config(text: str, source: str = "<string>") -> SweepConfig:
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{source}: not valid TOML ({exc})") from None
+        raise UsageError(f"{source}: not valid TOML ({exc}); fix the syntax (https://toml.io)") from None
     _check_keys(doc, _TOP_KEYS, source)
     name = doc.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise UsageError(f"{source}: `name` (a non-empty string) is required")
+        raise UsageError(f"{source}: `name` (a non-empty string) is required; add e.g. name = \"my-sweep\"")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name.strip()):
+        raise UsageError(f"{source}: `name` {name!r} names files (OUT/NAME.png, sweep-NAME); use letters, digits, "
+                         "'.', '_' and '-' only, starting with a letter or digit")
     eps = doc.get("eps", [0.0, 0.001])
     if not isinstance(eps, list) or not eps or any(isinstance(e, bool) or not isinstance(e, (int, float))
                                                     or not 0 <= e < 1 for e in eps):
-        raise UsageError(f"{source}: `eps` must be a non-empty list of numbers in [0, 1), got {eps!r}")
+        raise UsageError(f"{source}: `eps` must be a non-empty list of numbers in [0, 1), got {eps!r}; write e.g. eps = [0.0, 0.001]")
     levels = doc.get("levels", [0.9])
     if not isinstance(levels, list) or any(isinstance(q, bool) or not isinstance(q, (int, float))
                                            or not 0 < q <= 1 for q in levels):
-        raise UsageError(f"{source}: `levels` must be a list of accuracies in (0, 1], got {levels!r}")
+        raise UsageError(f"{source}: `levels` must be a list of accuracies in (0, 1], got {levels!r}; write e.g. levels = [0.9]")
     allowed = SPEC_KEYS + RUN_KEYS
     base = doc.get("base", {})
     grid = doc.get("grid", {})
     cases = doc.get("cases", [{}])
     if not isinstance(base, dict) or not isinstance(grid, dict):
-        raise UsageError(f"{source}: [base] and [grid] must be tables")
+        raise UsageError(f"{source}: [base] and [grid] must be tables; write them as [base] / [grid] sections of key = value lines")
     if not isinstance(cases, list) or not all(isinstance(c, dict) for c in cases) or not cases:
-        raise UsageError(f"{source}: [[cases]] must be an array of tables")
+        raise UsageError(f"{source}: [[cases]] must be an array of tables; write each case as a [[cases]] section")
     _check_keys(base, allowed, f"{source} [base]")
     _check_keys(grid, allowed, f"{source} [grid]")
     for k, case in enumerate(cases):
         _check_keys(case, allowed, f"{source} [[cases]] #{k + 1}")
     for key, values in grid.items():
         if not isinstance(values, list) or not values:
-            raise UsageError(f"{source} [grid]: `{key}` must be a non-empty list, got {values!r}")
+            raise UsageError(f"{source} [grid]: `{key}` must be a non-empty list, got {values!r}; write e.g. {key} = [value1, value2]")
     plot = doc.get("plot")
     if plot is not None:
         if not isinstance(plot, dict):
-            raise UsageError(f"{source}: [plot] must be a table")
+            raise UsageError(f"{source}: [plot] must be a table; write it as a [plot] section")
         _check_keys(plot, _PLOT_KEYS, f"{source} [plot]")
         missing = [k for k in ("x", "measured") if k not in plot]
         if missing:
-            raise UsageError(f"{source} [plot]: missing key(s) {', '.join(missing)}")
+            raise UsageError(f"{source} [plot]: missing key(s) {', '.join(missing)}; add them (result columns, e.g. x = \"gamma\")")
+        predicted = plot.get("predicted", {})
+        if not isinstance(predicted, dict) or not all(isinstance(v, str) for v in predicted.values()):
+            raise UsageError(f"{source} [plot]: `predicted` must be a table of label = \"column\", got {predicted!r}; write e.g. predicted = {{ \"label\" = \"column\" }}")
+        for key in ("x", "measured", "x_label"):
+            if key in plot and not isinstance(plot[key], str):
+                raise UsageError(f"{source} [plot]: `{key}` must be a string (a column name), got {plot[key]!r}; quote the column name")
         cols = set(columns([float(e) for e in eps], [float(q) for q in levels]))
         named = [plot["x"], plot["measured"], *dict(plot.get("predicted", {})).values()]
         bad = [c for c in named if c not in cols]
@@ -247,11 +278,12 @@ def load_config(path_or_name: str) -> SweepConfig:
             path = builtin[path_or_name]
         else:
             names = ", ".join(builtin) or "none found"
-            raise UsageError(f"CONFIG {path_or_name}: no such file, and not a built-in sweep ({names})")
+            raise UsageError(f"CONFIG {path_or_name}: no such file, and not a built-in sweep ({names}); give the path of a .toml file or one of those names")
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not TOML
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"CONFIG {path}: cannot read it ({exc})") from None
+        raise UsageError(f"CONFIG {path}: cannot read it ({exc}); give a UTF-8 .toml file or the name of a "
+                         "built-in sweep") from None
     return parse_config(text, str(path))
 
 
@@ -361,7 +393,16 @@ def read_table(path, header: list[str] | None = None) -> list[dict]:
     path = Path(path)
     if not path.exists():
         return []
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the results table ({exc.strerror}); use another --out folder or "
+                         "delete it") from None
+    if header is not None and data:
+        expected = (",".join(header) + "\n").encode()
+        if not (data.startswith(expected) or expected.startswith(data)):  # never cut a foreign file
+            raise UsageError(f"{path} has other columns than this sweep writes (another sweep's table?); "
+                             "use another --out folder or delete the file")
     if data and not data.endswith(b"\n"):
         cut = data.rfind(b"\n") + 1
         with open(path, "r+b") as fh:
@@ -371,11 +412,19 @@ def read_table(path, header: list[str] | None = None) -> list[dict]:
         data = data[:cut]
     if not data:
         return []
-    reader = csv.DictReader(io.StringIO(data.decode()))
-    if header is not None and reader.fieldnames != header:
+    try:
+        reader = csv.DictReader(io.StringIO(data.decode("utf-8")))
+        fields = reader.fieldnames
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise UsageError(f"{path} is not a results table of lingrok sweep ({exc}); use another --out folder or "
+                         "delete the file") from None
+    if header is not None and fields != header:
         raise UsageError(f"{path} has other columns than this sweep writes (another sweep's table?); "
                          "use another --out folder or delete the file")
-    return [row for row in reader if row.get("run_id")]
+    try:
+        return [row for row in reader if row.get("run_id")]
+    except csv.Error as exc:
+        raise UsageError(f"{path}: malformed results table ({exc}); use another --out folder or delete the file") from None
 
 
 def _append(path: Path, header: list[str], row: dict) -> None:
@@ -464,8 +513,10 @@ def _claim_provenance(out: Path, config: SweepConfig, *, resuming: bool) -> None
             raise UsageError(f"{(out / 'results.csv').as_posix()} cannot be resumed: {why}; delete it to recompute "
                              "every run with the current code, or choose another --out")
         return
+    from lingrok.inputs import atomic_write
+
     fp = sweep_fingerprint()
-    (out / PROVENANCE_FILE).write_text(json.dumps({"sweep": config.name, "fingerprint": {
+    atomic_write(out / PROVENANCE_FILE, json.dumps({"sweep": config.name, "fingerprint": {
         "digest": fp.digest, "files": fp.files}}, indent=1) + "\n")
 
 

@@ -12,6 +12,8 @@ from lingrok.errors import UsageError
 
 
 def add_parser(subparsers) -> None:
+    from lingrok.cli import MAX_STEPS, _integer, _real
+
     p = subparsers.add_parser(
         "sweep",
         help="run a grid of experiments (data parameters x seeds x eta) on Dask, resumably",
@@ -25,9 +27,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("config", metavar="CONFIG", help="sweep file (.toml) or the name of a built-in sweep")
     p.add_argument("--scheduler", metavar="ADDRESS", help="address of a running dask scheduler, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--out", metavar="DIR", help="output folder (default sweep-NAME)")
-    p.add_argument("--workers", type=int, metavar="N", help="local cluster: worker processes (default: one per core)")
-    p.add_argument("--max-runs", type=int, metavar="N", help="run at most N of the missing runs now (resume later)")
-    p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="seconds to wait for the scheduler (default 10)")
+    p.add_argument("--workers", type=_integer(1, 1024, "pass a worker count such as 2"), metavar="N", help="local cluster: worker processes (default: one per core)")
+    p.add_argument("--max-runs", type=_integer(1, MAX_STEPS, "pass a smaller run count"), metavar="N", help="run at most N of the missing runs now (resume later)")
+    p.add_argument("--timeout", type=_real(0.0, maximum=86400.0, example="10"), default=10.0, metavar="S", help="seconds to wait for the scheduler (default 10)")
     p.add_argument("--list", action="store_true", help="print the expanded runs and exit")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout (no progress bar)")
 
@@ -37,11 +39,14 @@ def run(args) -> int:
 
     for flag, value in (("--workers", args.workers), ("--max-runs", args.max_runs)):
         if value is not None and value < 1:
-            raise UsageError(f"{flag} must be a positive integer, got {value}")
+            raise UsageError(f"{flag} must be a positive integer, got {value}; pass e.g. 1")
     if not args.timeout > 0:
-        raise UsageError(f"--timeout must be positive, got {args.timeout}")
+        raise UsageError(f"--timeout must be positive, got {args.timeout}; pass e.g. 10")
+    from lingrok.inputs import check_output_dir
+
     config = load_config(args.config)
     out = args.out or f"sweep-{config.name}"
+    check_output_dir(out, "--out")
     if args.list:
         for params in config.runs:
             print(run_id(params), json.dumps({k: v for k, v in params.items() if k != "eps"}))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -25,15 +24,10 @@ __all__ = ["add_parser", "run", "build_ledger", "write_outputs"]
 
 
 def _seed(text: str) -> int:
-    import argparse
+    """argparse type of --seed: the same integer rule (and range) as every other command's --seed."""
+    from lingrok.cli import _seed_int
 
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text}")
-    return value
+    return _seed_int(text)
 
 
 def add_parser(sub) -> None:
@@ -82,16 +76,9 @@ def build_ledger(config, *, state_dir=None, progress: bool = False, only=None):
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    from lingrok.inputs import atomic_write
+
+    atomic_write(path, data)
 
 
 def _figures(ctx, out_dir: Path) -> dict:

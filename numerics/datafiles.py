@@ -87,42 +87,56 @@ def _read_npz(path: Path):
 
 def _read_csv(path: Path):
     try:
-        with open(path, newline="") as handle:
-            rows = list(csv.reader(handle))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot read the .csv file ({exc})") from None
-    rows = [row for row in rows if row and any(cell.strip() for cell in row)]
+        # utf-8-sig: a byte-order mark (as spreadsheet programs write) is not part of the first column name
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = [(number, row) for number, row in enumerate(csv.reader(handle), start=1)]
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: the .csv file is not UTF-8 text ({exc}); save it as UTF-8 CSV") from None
+    except (OSError, csv.Error) as exc:
+        raise DataError(f"{path}: cannot read the .csv file ({exc}); check the file") from None
+    rows = [(number, row) for number, row in rows if row and any(cell.strip() for cell in row)]
     if len(rows) < 2:
-        raise DataError(f"{path}: the .csv file needs a header row and at least one data row")
-    header, body = rows[0], rows[1:]
+        raise DataError(f"{path}: the .csv file needs a header row and at least one data row; "
+                        "write a header (e.g. x0,x1,y) and one row per point")
+    (_, header), body = rows[0], rows[1:]
     if len(header) < 2:
-        raise DataError(f"{path}: the header has {len(header)} column(s); need at least one feature and the label")
+        other = next((name for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars"))
+                      if sep in header[0]), None)
+        hint = (f"the file seems to separate columns with {other}; save it with commas" if other
+                else "give at least one feature column and the label column, separated by commas")
+        raise DataError(f"{path}: the header has {len(header)} column(s); {hint}")
     width = len(header)
     values = np.empty((len(body), width), dtype=np.float64)
-    for r, row in enumerate(body, start=2):
+    for k, (r, row) in enumerate(body):
         if len(row) != width:
-            raise DataError(f"{path}, line {r}: {len(row)} columns, but the header has {width}")
+            raise DataError(f"{path}, line {r}: {len(row)} columns, but the header has {width}; "
+                            "give every row the header's columns (features, then the label)")
         for c, cell in enumerate(row):
             try:
-                values[r - 2, c] = float(cell)
+                values[k, c] = float(cell)
             except ValueError:
-                raise DataError(f"{path}, line {r}, column {c + 1}: {cell!r} is not a number") from None
+                raise DataError(f"{path}, line {r}, column {c + 1}: {cell!r} is not a number; "
+                                "every cell after the header must be a number") from None
     return values[:, :-1], values[:, -1], {}
 
 
 def _validate(path: Path, X, y) -> tuple[np.ndarray, np.ndarray]:
-    if not (np.issubdtype(np.asarray(X).dtype, np.number) and np.issubdtype(np.asarray(y).dtype, np.number)):
-        raise DataError(f"{path}: X and y must be numeric arrays")
+    kinds = (np.asarray(X).dtype, np.asarray(y).dtype)
+    if not all(np.issubdtype(k, np.integer) or np.issubdtype(k, np.floating) for k in kinds):
+        raise DataError(f"{path}: X and y must be real numeric arrays (integers or floats), got dtypes "
+                        f"{kinds[0]} and {kinds[1]}; save them as float arrays")
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if X.ndim == 1:
         X = X[:, None]
     if X.ndim != 2:
-        raise DataError(f"{path}: X must be a 2-D array (n x d), got shape {X.shape}")
+        raise DataError(f"{path}: X must be a 2-D array (n x d), got shape {X.shape}; save one row per point")
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
-        raise DataError(f"{path}: y must be 1-D with one label per row of X; X is {X.shape}, y is {y.shape}")
+        raise DataError(f"{path}: y must be 1-D with one label per row of X; X is {X.shape}, y is {y.shape}; "
+                        "save y as a flat array of n labels")
     if X.shape[0] == 0 or X.shape[1] == 0:
-        raise DataError(f"{path}: the dataset is empty (X has shape {X.shape})")
+        raise DataError(f"{path}: the dataset is empty (X has shape {X.shape}); give at least one point of each "
+                        "class and one feature")
     bad = ~np.isfinite(X)
     if bad.any():
         row, col = np.argwhere(bad)[0]
@@ -141,7 +155,8 @@ def _validate(path: Path, X, y) -> tuple[np.ndarray, np.ndarray]:
         shown = ", ".join(repr(v) for v in sorted(labels)[:6])
         raise DataError(f"{path}: labels must be -1/+1 (or 0/1); found {shown}; relabel the last column / y")
     if len(np.unique(y)) < 2:
-        raise DataError(f"{path}: only one class present (all labels are {int(y[0]):+d}); need both classes")
+        raise DataError(f"{path}: only one class present (all labels are {int(y[0]):+d}); add points of the "
+                        "other class (the theory needs both labels)")
     return X, y
 
 
@@ -157,7 +172,7 @@ def load_data(path: str | os.PathLike) -> LoadedData:
     if not path.exists():
         raise DataError(f"{path}: no such file; check the path (create one with `lingrok data`)")
     if not path.is_file():
-        raise DataError(f"{path}: not a regular file")
+        raise DataError(f"{path}: not a regular file (a folder?); give the path of a .npz or .csv file")
     X, y, params = _read_npz(path) if suffix == ".npz" else _read_csv(path)
     X, y = _validate(path, X, y)
     return LoadedData(X=X, y=y, path=str(path), params=params)

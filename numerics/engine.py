@@ -249,6 +249,17 @@ def _load_state(path: Path, config: dict, rec_w, rec_b) -> _State:
         raise ValueError(f"`state_path` {path} is not a readable GD state file ({exc}); delete it to start afresh") from exc
     if str(data.get("kind", "")) != _STATE_KIND:
         raise ValueError(f"`state_path` {path} is not a GD state file; delete it or choose another path")
+    try:
+        return _check_state(path, data, config, rec_w, rec_b)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        if isinstance(exc, ValueError) and str(exc).startswith("`state_path`"):
+            raise
+        raise ValueError(f"`state_path` {path} is a damaged GD state file ({type(exc).__name__}: {exc}); "
+                         "delete it to start afresh") from None
+
+
+def _check_state(path: Path, data: dict, config: dict, rec_w, rec_b) -> _State:
+    """The state in ``data`` (arrays of a state file) after checking it belongs to this run."""
     diffs = []
     for key in ("version", "reduction", "data_sha256"):
         if str(data[key]) != str(config[key]):
@@ -375,6 +386,8 @@ def run_gd(
             if path is not None and (due or toc - last_save >= save_every_s):
                 _save_state(path, config, st, rec_w, rec_b)
                 last_save = time.perf_counter()
+    except FloatingPointError:
+        raise  # divergence is deterministic: a state file would only replay it, so none is written
     except BaseException:
         if path is not None:
             _save_state(path, config, st, rec_w, rec_b)

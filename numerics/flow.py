@@ -187,7 +187,9 @@ def logistic_flow(
         success, status, message = bool(sol.success), int(sol.status), str(sol.message)
         nfev, njev, nlu = int(sol.nfev), int(sol.njev), int(sol.nlu)
         values = np.full((s_unique.size, p), np.nan)  # checkpoints a failed solve did not reach: NaN
-        values[: sol.y.shape[1]] = sol.y.T
+        reached = np.asarray(sol.y, dtype=np.float64)  # a solve failing at its first step returns no columns
+        if reached.ndim == 2 and reached.shape[0] == p:
+            values[: reached.shape[1]] = reached.T
         theta = values[where]
     else:  # every checkpoint is t = 0
         success, status, message, nfev, njev, nlu = True, 0, "all checkpoints at t = 0", 0, 0, 0

@@ -30,14 +30,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from lingrok.cli import MAX_STEPS, main
 from numerics.datafiles import load_data, save_data
 
-from checks.tolerances import FUZZ_CHEAP_STEPS, FUZZ_HUGE_EXPONENTS, FUZZ_TINY_EXPONENTS
+from checks.tolerances import FUZZ_CHEAP_STEPS, FUZZ_CLI_EXAMPLES, FUZZ_HUGE_EXPONENTS, FUZZ_TINY_EXPONENTS
 
 OK_CODES = (0, 2, 3)
+# The loaded profile (checks/conftest.py: "ci" derandomised, or "fuzz"), with at least FUZZ_CLI_EXAMPLES
+# examples per test: each example takes milliseconds, so "ci"'s 30 would leave most of the budget unused.
+FUZZ = settings(max_examples=max(FUZZ_CLI_EXAMPLES, settings.default.max_examples))
 
 # ---------------------------------------------------------------- running one command
 
@@ -262,6 +265,7 @@ data_cases = st.one_of(
 # ---------------------------------------------------------------- numeric flags
 
 
+@FUZZ
 @given(flag=st.sampled_from(["--eta", "--eps", "--alpha"]), value=any_numbers)
 @example(flag="--eta", value="5e-324")
 @example(flag="--eta", value="1e-320")
@@ -273,6 +277,7 @@ def test_predict_numeric_flags(files, flag, value):
         strict_json(out)
 
 
+@FUZZ
 @given(flag=st.sampled_from(["--eta", "--eps", "--steps", "--per-decade"]), value=cheap_counts)
 @example(flag="--steps", value="1e30")
 @example(flag="--steps", value=str(10**400))
@@ -298,6 +303,7 @@ def test_simulate_steps_message_names_the_range_and_the_fix(files):
 STABILITY_FLAGS = ["--eta", "--steps", "--reference-steps", "--etas", "--scan-tau", "--scan-max-steps", "--atol", "--rtol"]
 
 
+@FUZZ
 @given(flag=st.sampled_from(STABILITY_FLAGS), value=cheap_counts)
 @example(flag="--etas", value="1e-320")
 @example(flag="--scan-tau", value="1e308")
@@ -323,6 +329,7 @@ def _valid_dataset(path: Path) -> None:
     assert data.n >= 2
 
 
+@FUZZ
 @given(flag=st.sampled_from(DATA_FLAGS), value=cheap_counts)
 @example(flag="--box", value="1e308")
 @example(flag="--gamma", value="1e-320")
@@ -338,6 +345,7 @@ def test_data_numeric_flags(flag, value):
                outputs=[out, std, conc], valid=_valid_dataset)
 
 
+@FUZZ
 @given(value=adversarial_numbers)
 @example(value="-1")
 @example(value="1e30")
@@ -353,6 +361,7 @@ def test_seed_and_counts_of_verify_and_sweep(files, value):
 # ---------------------------------------------------------------- input files
 
 
+@FUZZ
 @given(case=data_cases)
 @example(case=("csv", "\ufeffx0,x1,y\n1,1,1\n-1,-1,-1\n"))
 @example(case=("csv", "x0;x1;y\n1;1;1\n-1;-1;-1\n"))
@@ -372,6 +381,7 @@ def test_malformed_data_files(case):
                 assert str(path) in err or "numeric range" in err or "linearly separable" in err
 
 
+@FUZZ
 @given(case=data_cases)
 def test_malformed_test_files_and_stability(files, case):
     with tempfile.TemporaryDirectory() as tmp:
@@ -451,6 +461,7 @@ state_payloads = st.one_of(
 )
 
 
+@FUZZ
 @given(payload=state_payloads)
 @example(payload=b"")
 @example(payload="other-run")
@@ -491,6 +502,7 @@ TOML_FRAGMENTS = [
 ]
 
 
+@FUZZ
 @given(st.lists(st.sampled_from(TOML_FRAGMENTS), max_size=8))
 @example(['name = "fz"', "[grid]", "seed = []"])
 @example(['name = "fz"', "[base]", "steps = 1e30"])
@@ -528,6 +540,7 @@ def test_sweep_results_table_of_another_kind_is_refused_and_kept(files):
 # ---------------------------------------------------------------- reproduce archives
 
 
+@FUZZ
 @given(payload=st.one_of(st.binary(max_size=40), st.sampled_from(
     ['{"format": 99}', "[1]", '{"format": "lingrok-reproduction/1"}',
      '{"format": "lingrok-reproduction/1", "target": "fig1", "scale": "quick", "command": "x", "out": "x", '
@@ -540,3 +553,17 @@ def test_damaged_reproduction_archive(payload):
                             outputs=[path, Path(tmp) / "fig1.json"])
         assert code == 2
         invoke(["reproduce", "fig1", "--scale", "quick", "--out", tmp, "--check"], allowed=(1, 2))
+
+
+@FUZZ
+@given(target=st.one_of(st.sampled_from(["table1", "fig1", "fig2", "fig4", "all"]), st.text(max_size=6)),
+       scale=st.one_of(st.sampled_from(["paper", "quick", "full"]), st.text(max_size=6)),
+       backend=st.sampled_from(["numba", "numpy", "cupy", "torch", "gpu", ""]),
+       extra=st.lists(st.sampled_from(["--no-figures", "--json", "--check"]), max_size=2, unique=True))
+@example(target="fig1", scale="quick", backend="numba", extra=["--check"])
+def test_reproduce_flags_are_validated_before_any_run(target, scale, backend, extra):
+    """--from-results on an empty folder runs nothing: every flag combination ends before GD starts."""
+    with tempfile.TemporaryDirectory() as tmp:
+        code, _, _ = invoke(["reproduce", target, "--scale", scale, "--backend", backend, "--out", tmp,
+                             "--from-results", *extra])
+        assert code == 2 and not any(Path(tmp).iterdir())

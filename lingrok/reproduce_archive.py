@@ -123,7 +123,7 @@ def load_archive(out: Path) -> dict:
     """
     path = out / RESULTS_FILE
     if not path.is_file():
-        raise ArchiveError(f"{path.as_posix()} does not exist: run `lingrok reproduce TARGET --out {out.as_posix()}` first")
+        raise ArchiveError(f"{path.as_posix()} does not exist; run `lingrok reproduce TARGET --out {out.as_posix()}` first")
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -28,7 +28,8 @@ therefore built from
 
 Stated error. The reported times come from the summary at resolution (2 n_near + 1, 2 n_bins);
 they are recomputed at the coarser (n_near, n_bins) and with the switch halved, and the largest
-relative change of each time is its stated error: both approximations are exact in their limits
+relative change of each time is its stated error (the switch variant also runs twice as many
+GD steps, ``max_gd_steps``): both approximations are exact in their limits
 (the refined summary becomes the full data set, switch -> 0 makes it pure GD), and the difference
 to the coarser level bounds the finer level's own error when refinement at least halves the error
 (the practice "converged when a refinement agrees"). With the crossing located to one GD step, the
@@ -56,6 +57,7 @@ __all__ = [
     "DEFAULT_N_NEAR",
     "DEFAULT_N_BINS",
     "DEFAULT_SWITCH",
+    "DEFAULT_MAX_GD_STEPS",
     "SHARE_THRESHOLD",
     "reduce_population",
     "reduced_trajectory",
@@ -71,6 +73,9 @@ DEFAULT_N_BINS = 2
 #: Discrete GD on the reduced model while eta lambda_max(H) >= this; the modified flow after. Its
 #: neglected term is O(switch^2) relative per step (derivation ``phases``, "modified flow").
 DEFAULT_SWITCH = 0.02
+#: ... or after this many GD steps, whichever comes first (the trace bound can stay above the switch
+#: for ~ 50 tr(sum_s alpha_s z_s z_s^T) steps, 5e9 at the paper's gamma = 1e-3: far too many to run).
+DEFAULT_MAX_GD_STEPS = 200_000
 #: Phase 1 ends when the non-support share of the gradient weight stays below this (issue 13).
 SHARE_THRESHOLD = 0.5
 # Points per decade of the log-time grid on which the flow part is evaluated (crossings are then
@@ -373,9 +378,9 @@ def _grad_hess(Z, wt, theta):
     return g, H
 
 
-def reduced_trajectory(model: ReducedModel, eta: float, horizon: int, *, switch: float = DEFAULT_SWITCH
-                       ) -> ReducedTrajectory:
-    """GD on the reduced model while eta lambda_max(H) >= ``switch`` (trace bound), then the modified flow.
+def reduced_trajectory(model: ReducedModel, eta: float, horizon: int, *, switch: float = DEFAULT_SWITCH,
+                       max_gd_steps: int = DEFAULT_MAX_GD_STEPS) -> ReducedTrajectory:
+    """GD on the reduced model while eta lambda_max(H) >= ``switch`` (trace bound; at most ``max_gd_steps``), then the modified flow.
 
     Formula: theta_{t+1} = theta_t - eta grad L_r(theta_t) with L_r = sum_j weight_j l(z_j^T theta);
     after t_switch: d theta / ds = -t eta (g + (eta / 2) H g), s = log t (GD's modified equation,
@@ -384,6 +389,7 @@ def reduced_trajectory(model: ReducedModel, eta: float, horizon: int, *, switch:
     Args:
         model: :class:`ReducedModel`; eta: step size > 0; horizon: last GD step (>= 1).
         switch: eta lambda_max(H) below which the flow takes over (0 < switch < 1).
+        max_gd_steps: the flow takes over after this many GD steps in any case.
 
     Returns:
         :class:`ReducedTrajectory` (every step recorded up to min(t_switch, 2e5), then every k-th).
@@ -395,14 +401,20 @@ def reduced_trajectory(model: ReducedModel, eta: float, horizon: int, *, switch:
     Z, wt = np.ascontiguousarray(model.Z), np.ascontiguousarray(model.weight, dtype=np.float64)
     theta = np.zeros(Z.shape[1])
     gd = _gd_kernel()
-    t_gd, th_gd = gd(Z, wt, eta, theta, horizon, float(switch), 16, _record_steps(horizon))
+    t_gd, th_gd = gd(Z, wt, eta, theta, min(horizon, int(max_gd_steps)), float(switch), 16, _record_steps(horizon))
     t_sw = int(t_gd[-1])
     if t_sw >= horizon:
         return ReducedTrajectory(t_gd.astype(float), th_gd, t_sw, None, eta)
 
+    # The modified field's correction (eta/2) H g is an expansion in eta lambda_max(H); where that is not
+    # small at the switch (the step cap came first: the edge-of-stability regime, or a stiff late phase)
+    # it can make the field expansive, so the plain flow is used instead (first-order error O(eta lambda)).
+    _, H_sw = _grad_hess(Z, wt, th_gd[-1])
+    corr = 0.5 * eta if eta * float(np.linalg.eigvalsh(H_sw)[-1]) < 1.0 else 0.0
+
     def rhs(s, th):
         g, H = _grad_hess(Z, wt, th)
-        return -math.exp(s) * eta * (g + 0.5 * eta * (H @ g))
+        return -math.exp(s) * eta * (g + corr * (H @ g))
 
     def jac(s, th):
         g, H = _grad_hess(Z, wt, th)
@@ -471,9 +483,9 @@ def _first_reaching(traj, values, f):
     return _refine_first(traj, f, traj.t[k - 1], traj.t[k]), k == values.size - 1
 
 
-def _single(X, y, Xt, yt, support, theta_hat, eta, horizon, n_near, n_bins, switch):
+def _single(X, y, Xt, yt, support, theta_hat, eta, horizon, n_near, n_bins, switch, max_gd):
     model = reduce_population(X, y, support, theta_hat, n_near=n_near, n_bins=n_bins)
-    traj = reduced_trajectory(model, eta, horizon, switch=switch)
+    traj = reduced_trajectory(model, eta, horizon, switch=switch, max_gd_steps=max_gd)
     n = X.shape[0]
     Zf = y[:, None] * np.hstack([X, np.ones((n, 1))])
     Zt = yt[:, None] * np.hstack([Xt, np.ones((Xt.shape[0], 1))])
@@ -514,7 +526,8 @@ def _single(X, y, Xt, yt, support, theta_hat, eta, horizon, n_near, n_bins, swit
 
 def predict_phases(X, y, X_test, y_test, *, support, theta_hat, eta: float, horizon: int,
                    eta_lambda: float, n_near: int = DEFAULT_N_NEAR, n_bins: int = DEFAULT_N_BINS,
-                   switch: float = DEFAULT_SWITCH, refine: bool = True) -> PhasePrediction:
+                   switch: float = DEFAULT_SWITCH, max_gd_steps: int = DEFAULT_MAX_GD_STEPS,
+                   refine: bool = True) -> PhasePrediction:
     """Predicted phase1_end, phase2_end, T_tr, T_te (GD steps) with stated errors (module docstring).
 
     Args:
@@ -522,7 +535,7 @@ def predict_phases(X, y, X_test, y_test, *, support, theta_hat, eta: float, hori
         support: support-vector rows of eq. (7); theta_hat: (w_hat, b_hat) of eq. (7).
         eta: GD step size; horizon: steps over which Definition 3.4's sup is taken.
         eta_lambda: eta lambda_max(H(0)) (theory.stability.sharpness_at_init), for the regime.
-        n_near, n_bins, switch: the reduced model's resolution and the GD -> flow switch.
+        n_near, n_bins, switch, max_gd_steps: the reduced model's resolution and the GD -> flow switch.
         refine: also compute the refined variants for the stated error (doubles the cost twice).
 
     Returns:
@@ -531,13 +544,14 @@ def predict_phases(X, y, X_test, y_test, *, support, theta_hat, eta: float, hori
     X, y = dataset(X, y)
     Xt, yt = dataset(X_test, y_test, X_name="X_test", y_name="y_test")
     fine = (2 * n_near + 1, 2 * n_bins)  # the reported model: the summary refined once
-    out, cens, sups, model, traj, b1 = _single(X, y, Xt, yt, support, theta_hat, eta, horizon, *fine, switch)
+    out, cens, sups, model, traj, b1 = _single(X, y, Xt, yt, support, theta_hat, eta, horizon, *fine, switch,
+                                                 max_gd_steps)
     names = ("phase1_end", "phase2_end", "T_tr", "T_te")
     err = {k: 0.0 for k in names}
     if refine:
         variants = [
-            _single(X, y, Xt, yt, support, theta_hat, eta, horizon, n_near, n_bins, switch)[0],
-            _single(X, y, Xt, yt, support, theta_hat, eta, horizon, *fine, switch / 2)[0],
+            _single(X, y, Xt, yt, support, theta_hat, eta, horizon, n_near, n_bins, switch, max_gd_steps)[0],
+            _single(X, y, Xt, yt, support, theta_hat, eta, horizon, *fine, switch / 2, 2 * max_gd_steps)[0],
         ]
         for k in names:
             for v in variants:

@@ -1,4 +1,4 @@
-"""The predicted period-2 cycle for `lingrok stability` (fields ``oscillation_end_predicted``, ``oscillation_predicted``).
+"""The predicted period-2 cycle for `lingrok stability`: ``oscillation_end_predicted``, ``oscillation_predicted``.
 
 Runs :func:`theory.large_step.predict_cycle` (the reduced two-step model: cycle-averaged gradient
 for the central path, secant curvature for the cycle, integrated in log time; never full GD) and

@@ -46,9 +46,10 @@ Approximations and their error terms (stated, not fitted):
   error Delta m moves the end by a factor ``e^{Delta m}``.
 * **period-2 only**: the reduced model follows a 2-cycle. Where that cycle is itself unstable (the
   two-step multiplier ``mu = rho((I - eta H(c + delta)) (I - eta H(c - delta))) > 1``: period
-  doubling, period 3, chaos; seen for eta lambda_max(H(0)) >~ 30 on small planted sets) GD does not
-  follow it and can fall off the cycle into the basin of the stable centre before the fold: then
-  the prediction is an **upper bound** (``chaotic`` is True and ``last_unstable_t`` says until when).
+  doubling, period 3, chaos; seen from eta lambda_max(H(0)) ~ 13, mostly above 30, on small planted
+  sets) GD does not follow it and can fall off the cycle into the basin of the stable centre before
+  the fold: then the prediction is an **upper bound** (``chaotic`` is True and ``last_unstable_t``
+  says until when).
 * **early transient**: for cycles that die within ~100 steps the averaging over two steps is not
   slow; the model is then only an order-of-magnitude estimate (``short`` is True).
 
@@ -113,7 +114,8 @@ def secant_weight(m, d) -> np.ndarray:
     small = d < 1e-6
     d_safe = np.where(small, 1.0, d)
     # sinh(d)/d scaled by e^{-top}; series 1 + d^2/6 below 1e-6 (error < 1e-13)
-    shd = np.where(small, (1.0 + d * d / 6.0) * np.exp(-top), -np.expm1(-2.0 * d_safe) / (2.0 * d_safe) * np.exp(d - top))
+    shd = np.where(small, (1.0 + d * d / 6.0) * np.exp(-top),
+                   -np.expm1(-2.0 * d_safe) / (2.0 * d_safe) * np.exp(d - top))
     den = np.exp(m - top) + np.exp(-m - top) + np.exp(d - top) + np.exp(-d - top)
     return shd / den
 

@@ -5,6 +5,7 @@ writer every command's output goes through.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import tempfile
@@ -126,6 +127,21 @@ def _blocked(p: Path) -> bool:
         if parent.exists():
             return not parent.is_dir()
     return False
+
+
+def _finite_or_null(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_null(v) for v in value]
+    return value
+
+
+def json_text(report) -> str:
+    """The report as strict JSON: inf and nan (which JSON cannot hold) become null."""
+    return json.dumps(_finite_or_null(report), allow_nan=False)
 
 
 def atomic_write(path, data: bytes | str) -> Path:

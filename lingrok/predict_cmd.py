@@ -8,13 +8,12 @@ Theorem 4.5, Theorem 4.6's T_te (headline and bounds), and, given a test set, th
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
 
 from lingrok.errors import AssumptionViolation, UsageError
-from lingrok.inputs import load, range_error, range_words, require_same_dimension, \
+from lingrok.inputs import json_text, load, range_error, range_words, require_same_dimension, \
     separable_after_rescaling
 
 
@@ -165,7 +164,7 @@ def run(args) -> int:
     report = predict(train, test, eta=args.eta, eps=args.eps, alpha=args.alpha,
                      allow_violations=args.allow_violations)
     if args.json:
-        print(json.dumps(report))
+        print(json_text(report))  # inf / nan -> null
     else:
         _print_human(report)
     return 0

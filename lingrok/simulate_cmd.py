@@ -8,7 +8,6 @@ bound; the previous checkpoint is the lower bound).
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
@@ -21,7 +20,7 @@ from numerics.measure import measure_trajectory
 from numerics.schedule import log_schedule
 
 from lingrok.errors import UsageError
-from lingrok.inputs import check_output_file, load, range_error, range_words, require_same_dimension, \
+from lingrok.inputs import check_output_file, json_text, load, range_error, range_words, require_same_dimension, \
     separable_after_rescaling
 
 
@@ -184,7 +183,7 @@ def run(args) -> int:
             Path(args.state).unlink(missing_ok=True)
         raise
     if args.json:
-        print(json.dumps(report))
+        print(json_text(report))  # inf / nan -> null
     else:
         _print_human(report)
     return 0

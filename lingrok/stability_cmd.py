@@ -10,7 +10,6 @@ The computation lives in :mod:`lingrok.stability_report`; this module parses and
 
 from __future__ import annotations
 
-import json
 import sys
 
 from lingrok.errors import UsageError
@@ -149,7 +148,7 @@ def _print_human(r: dict) -> None:
 
 def run(args) -> int:
     """Run `lingrok stability` on parsed arguments; return the exit code."""
-    from lingrok.inputs import load, require_same_dimension
+    from lingrok.inputs import json_text, load, require_same_dimension
     from lingrok.stability_report import stability_report
 
     train = load(args.data, "DATA")
@@ -171,7 +170,7 @@ def run(args) -> int:
         reduction=args.reduction, progress=None if args.json else _progress,
     )
     if args.json:
-        print(json.dumps(report))
+        print(json_text(report))  # inf / nan -> null
     else:
         _print_human(report)
     return 0

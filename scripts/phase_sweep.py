@@ -96,6 +96,7 @@ def figure(rows: list, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     xs = {"eta lambda_max(H(0))": lambda r: r["eta_lambda"], "gamma": lambda r: r["spec"]["gamma"],
           "k+/k-": lambda r: r["spec"]["k_pos"] / r["spec"]["k_neg"],
@@ -115,6 +116,8 @@ def figure(rows: list, path: Path) -> None:
             ax.set_yscale("log")
             if label in ("gamma", "k+/k-", "n+/n-"):
                 ax.set_xscale("log")
+                ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+            ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
             if i == len(NAMES) - 1:
                 ax.set_xlabel(label)
             if j == 0:

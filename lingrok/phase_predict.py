@@ -120,10 +120,10 @@ def prediction_json(pred, ctx: PhaseContext, *, has_test: bool) -> dict:
     refined = regime == "stable"
 
     def err(k):
-        return _num(pred.rel_error[k]) if refined else None
+        return _num(pred.rel_error[k]) if refined and (has_test or k != "T_te") else None
 
     def bracket(k):
-        return [_num(v) for v in pred.bracket[k]] if refined else None
+        return [_num(v) for v in pred.bracket[k]] if refined and (has_test or k != "T_te") else None
 
     out = {
         "T_tr_predicted": _num(pred.T_tr),
@@ -137,13 +137,14 @@ def prediction_json(pred, ctx: PhaseContext, *, has_test: bool) -> dict:
             "horizon": ctx.horizon,
             "relative_error": {k: err(k) for k in ("phase1_end", "phase2_end", "T_tr", "T_te")},
             "bracket": {k: bracket(k) for k in ("phase1_end", "phase2_end", "T_tr", "T_te")},
-            "censored": dict(pred.censored),
+            "censored": {k: v for k, v in pred.censored.items() if has_test or k != "T_te"},
             "sup_train_accuracy": pred.sup_train,
             "sup_test_accuracy": pred.sup_test if has_test else None,
             "reduced_model_size": pred.reduced_size, "n_points": pred.n_points, "t_switch": pred.t_switch,
             "k_star": _num(ctx.k_star),
             "method": "theory.phases: support vectors + population summary (nearest points, sigma-point bins), "
-                      "discrete GD then modified flow; errors from one refinement (docs/derivations/phases.md)",
+                      "discrete GD then modified flow; errors from the last refinement (docs/derivations/phases.md, "
+                      "docs/phases/README.md)",
         },
     }
     if not has_test:

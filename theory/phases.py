@@ -26,8 +26,9 @@ therefore built from
   gradient weight stays below 1/2, phase 2 at the maximum of |b| / ||w||, T_tr and T_te by
   Definition 3.4 with eps = 0 (first step reaching the supremum over the horizon).
 
-Stated error. The reported times come from the summary at resolution (2 n_near + 1, 2 n_bins);
-they are recomputed at the coarser (n_near, n_bins) and with the switch halved, and the largest
+Stated error. The reported times come from the summary refined twice, at resolution
+(4 n_near + 3, 4 n_bins); they are recomputed at the once-refined (2 n_near + 1, 2 n_bins) and with
+the switch halved, and the largest
 relative change of each time is its stated error (the switch variant also runs twice as many
 GD steps, ``max_gd_steps``): both approximations are exact in their limits
 (the refined summary becomes the full data set, switch -> 0 makes it pure GD), and the difference
@@ -550,7 +551,8 @@ def predict_phases(X, y, X_test, y_test, *, support, theta_hat, eta: float, hori
     """
     X, y = dataset(X, y)
     Xt, yt = dataset(X_test, y_test, X_name="X_test", y_name="y_test")
-    fine = (2 * n_near + 1, 2 * n_bins)  # the reported model: the summary refined once
+    coarse = (2 * n_near + 1, 2 * n_bins)  # the summary refined once ...
+    fine = (2 * coarse[0] + 1, 2 * coarse[1])  # ... and twice: the reported model
     out, cens, sups, model, traj, b1, extra = _single(X, y, Xt, yt, support, theta_hat, eta, horizon, *fine, switch,
                                                  max_gd_steps)
     names = ("phase1_end", "phase2_end", "T_tr", "T_te")
@@ -559,7 +561,7 @@ def predict_phases(X, y, X_test, y_test, *, support, theta_hat, eta: float, hori
     flat = _PHASE2_VALUE_FLOOR
     if refine:
         runs = [
-            _single(X, y, Xt, yt, support, theta_hat, eta, horizon, n_near, n_bins, switch, max_gd_steps),
+            _single(X, y, Xt, yt, support, theta_hat, eta, horizon, *coarse, switch, max_gd_steps),
             _single(X, y, Xt, yt, support, theta_hat, eta, horizon, *fine, switch / 2, 2 * max_gd_steps),
         ]
         variants = [r[0] for r in runs]

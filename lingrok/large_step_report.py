@@ -33,6 +33,9 @@ def cycle_prediction(X, y, test=None, *, eta, reduction="sum", steps=0) -> tuple
     reason = None
     if pr.end_kind == "none":
         reason = "no cycle predicted: eta lambda_max(H(0)) <= 2, GD is linearly stable everywhere (sigma' <= 1/4)"
+    elif pr.end_kind == "unresolved":
+        reason = (f"no prediction: the reduced model's 2-cycle keeps hopping between branches and its integration "
+                  f"ran out of its evaluation budget ({pr.message})")
     elif pr.end is None:
         reason = f"the predicted cycle outlasts the model's horizon of {horizon:.3g} GD steps"
     elif pr.short:

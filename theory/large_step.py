@@ -165,7 +165,8 @@ class CyclePrediction:
         end: predicted end of the cycle (last t at which it alternates visibly); None if it
             outlasts t_max, 0.0 if GD is stable at t = 0 (eta lambda_max(H(0)) <= 2).
         end_kind: "flip" (centre margins of the curvature-carrying points below FOLD_MARGIN at
-            the end), "fold", "none" (no cycle) or "beyond" (outlasts t_max).
+            the end), "fold", "none" (no cycle), "beyond" (outlasts t_max) or "unresolved" (the
+            evaluation budget ran out).
         chaotic: the 2-cycle was unstable (multiplier > 1) at some reported t in the last decade
             before the end: GD need not follow it and the end is an upper bound.
         last_unstable_t: last reported t with multiplier > 1 (-1 if none).
@@ -202,8 +203,17 @@ class CyclePrediction:
         return self.center[k] + self.delta[k], self.center[k] - self.delta[k]
 
 
-def _field(Z, eta):
+class _BudgetExceeded(Exception):
+    """The reduced model needed more right-hand-side evaluations than its budget."""
+
+
+def _field(Z, eta, budget=None):
+    calls = [0]
+
     def rhs(s, state):
+        calls[0] += 1
+        if budget is not None and calls[0] > budget:
+            raise _BudgetExceeded(s)
         p = Z.shape[1]
         c, dl = state[:p], state[p:]
         m, d = Z @ c, Z @ dl
@@ -238,7 +248,7 @@ def _visibility(Z, eta, floor):
 
 
 def predict_cycle(X, y, *, eta, t_max=1e8, reduction="sum", amplitude_floor=_DEFAULT_FLOOR, rtol=1e-6,
-                  per_decade=20) -> CyclePrediction:
+                  per_decade=20, max_evaluations=100_000) -> CyclePrediction:
     """Predict the period-2 cycle of GD (eqs. (3)-(5) of arXiv:2602.08302) and when it ends.
 
     Integrates the reduced two-step model of the module docstring in s = log(1 + t) (LSODA,
@@ -250,6 +260,9 @@ def predict_cycle(X, y, *, eta, t_max=1e8, reduction="sum", amplitude_floor=_DEF
         eta: step size (> 0); with reduction "mean" the model runs the summed loss at eta / N.
         t_max: horizon in GD steps.  amplitude_floor: |delta| below which there is no cycle.
         rtol: integrator tolerance.  per_decade: reported times per decade of t.
+        max_evaluations: budget of right-hand-side evaluations (typical runs need 1e3-1e4; a 2-cycle that
+            keeps hopping between branches can need 1e5-1e6). Beyond it the result has ``end`` None,
+            ``end_kind`` "unresolved" and ``success`` False.
 
     Returns:
         :class:`CyclePrediction`.
@@ -280,8 +293,14 @@ def predict_cycle(X, y, *, eta, t_max=1e8, reduction="sum", amplitude_floor=_DEF
 
     dead.terminal, dead.direction = True, -1
     visible = _visibility(Z, eta_sum, amplitude_floor)
-    sol = solve_ivp(_field(Z, eta_sum), (0.0, s_end), state0, method="LSODA", rtol=rtol, atol=1e-12 * amplitude_floor,
-                    events=(dead, visible), dense_output=True)
+    try:
+        sol = solve_ivp(_field(Z, eta_sum, max_evaluations), (0.0, s_end), state0, method="LSODA", rtol=rtol,
+                        atol=1e-12 * amplitude_floor, events=(dead, visible), dense_output=True)
+    except _BudgetExceeded as exc:  # a cycle hopping between branches: stiff; no prediction
+        t_stop = math.expm1(float(exc.args[0]))
+        return _result(Z, eta_sum, s_grid[:1], np.r_[state0[:p], 0 * state0[p:]][:, None], None, amplitude_floor,
+                       t_max, int(max_evaluations), False,
+                       f"unresolved: more than {max_evaluations} evaluations by t ~ {t_stop:.3g} steps", 0.0)
     s_stop = float(sol.t[-1])
     end = None
     if sol.t_events[0].size:  # the cycle is gone; it was last visible at the last downward crossing, if any
@@ -327,7 +346,7 @@ def _result(Z, eta, grid, states, end, floor, t_max, nfev, success, message, s_s
         g_bar = expit(-(m + Z @ D[k_end])) @ Z + expit(-(m - Z @ D[k_end])) @ Z
         drift = float(np.max(np.abs(0.5 * eta * 0.5 * (Z[carry] @ g_bar))))
         if end is None:
-            kind = "beyond"
+            kind = "unresolved" if message.startswith("unresolved") else "beyond"
         else:
             kind = "flip" if np.min(np.abs(m[carry])) < FOLD_MARGIN else "fold"
     return CyclePrediction(

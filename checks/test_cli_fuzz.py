@@ -392,6 +392,7 @@ def test_malformed_test_files_and_stability(files, case):
     with tempfile.TemporaryDirectory() as tmp:
         path = _write_case(Path(tmp), *case)
         invoke(["predict", files["train"], "--test", path, "--json"])
+        invoke(["simulate", files["train"], "--test", path, "--steps", "5", "--json"])
         invoke(["stability", path, "--steps", "5", "--etas", "none", "--json"])
 
 

@@ -28,12 +28,12 @@ from theory.stability import sharpness_at_init
 NAMES = ("phase1_end", "phase2_end", "T_tr", "T_te")
 
 
-def random_spec(rng) -> tuple[PlantedSpec, float]:
+def random_spec(rng, max_pop: int = 80) -> tuple[PlantedSpec, float]:
     d = int(rng.integers(2, 9))
     k_small = int(rng.integers(d + 1, d + 4))
     k_big = int(rng.integers(k_small, 3 * k_small + 1))
     k_pos, k_neg = (k_big, k_small) if rng.random() < 0.5 else (k_small, k_big)
-    pop_pos, pop_neg = int(rng.integers(0, 80)), int(rng.integers(0, 80))
+    pop_pos, pop_neg = int(rng.integers(0, max_pop)), int(rng.integers(0, max_pop))
     gamma = float(np.exp(rng.uniform(math.log(0.05), math.log(0.5))))
     spec = PlantedSpec(d=d, n_pos=k_pos + pop_pos, n_neg=k_neg + pop_neg, k_pos=k_pos, k_neg=k_neg, gamma=gamma,
                        gap=gamma * float(rng.uniform(0.5, 2.0)),
@@ -131,12 +131,13 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=40, help="random sets to draw")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--max-horizon", type=float, default=1e6)
+    ap.add_argument("--max-pop", type=int, default=80, help="population points per class drawn from 0..max-pop")
     ap.add_argument("--out", default="docs/phases")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     rows = []
     for _ in range(args.n):
-        spec, c = random_spec(rng)
+        spec, c = random_spec(rng, args.max_pop)
         row = one(spec, c, args.max_horizon)
         if row is not None:
             rows.append(row)
@@ -147,9 +148,15 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     summary = summarise(rows)
     (out / "sweep.json").write_text(json.dumps({"command": f"scripts/phase_sweep.py --n {args.n} --seed {args.seed} "
-                                                           f"--max-horizon {args.max_horizon:g}",
+                                                           f"--max-horizon {args.max_horizon:g} --max-pop {args.max_pop} --out {args.out}",
                                                 "summary": summary, "rows": rows}, indent=1, default=float))
     figure(rows, out / "sweep.png")
+    red = [r["reduced_size"] / r["n_points"] for r in rows]
+    summary["reduced_fraction"] = {"median": float(np.median(red)), "min": float(np.min(red)), "max": float(np.max(red))}
+    (out / "sweep.json").write_text(json.dumps({"command": f"scripts/phase_sweep.py --n {args.n} --seed {args.seed} "
+                                                           f"--max-horizon {args.max_horizon:g} --max-pop {args.max_pop} "
+                                                           f"--out {args.out}",
+                                                "summary": summary, "rows": rows}, indent=1, default=float))
     print(json.dumps(summary, indent=1))
 
 

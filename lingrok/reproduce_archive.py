@@ -132,9 +132,6 @@ def load_archive(out: Path) -> dict:
         found = raw.get("format") if isinstance(raw, dict) else None
         raise ArchiveError(f"{path.as_posix()} has format {found!r}, this lingrok reads {FORMAT!r}; "
                            "regenerate it with lingrok reproduce")
-    missing = [k for k in ARCHIVE_KEYS if k not in raw]
-    if missing:
-        raise ArchiveError(f"{path.as_posix()} lacks {', '.join(missing)}; regenerate it with lingrok reproduce")
     classes = _classes()
     try:
         return {k: (v if k == "format" else decode(v, classes)) for k, v in raw.items()}

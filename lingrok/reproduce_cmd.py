@@ -137,12 +137,16 @@ def _environment() -> dict:
 
 def _archived(out: Path, args, setups: dict) -> dict:
     """results.json of ``out``, checked to belong to this target, scale and these setups (UsageError if not)."""
-    from lingrok.reproduce_archive import ArchiveError, load_archive
+    from lingrok.reproduce_archive import ARCHIVE_KEYS, ArchiveError, load_archive
 
     try:
         archive = load_archive(out)
     except ArchiveError as exc:
         raise UsageError(str(exc)) from None
+    missing = [k for k in ARCHIVE_KEYS if k not in archive]
+    if missing:
+        raise UsageError(f"{(out / 'results.json').as_posix()} lacks {', '.join(missing)}; regenerate it with "
+                         "lingrok reproduce")
     if (archive["target"], archive["scale"]) != (args.target, args.scale):
         raise UsageError(f"{out / 'results.json'} holds target {archive['target']!r} at scale {archive['scale']!r} "
                          f"(written by `{archive['command']}`), not {args.target!r} at {args.scale!r}; "

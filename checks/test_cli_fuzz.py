@@ -573,3 +573,18 @@ def test_reproduce_flags_are_validated_before_any_run(target, scale, backend, ex
         code, _, _ = invoke(["reproduce", target, "--scale", scale, "--backend", backend, "--out", tmp,
                              "--from-results", *extra])
         assert code == 2 and not any(Path(tmp).iterdir())
+
+
+def test_a_failing_write_leaves_no_file_and_no_traceback(files, monkeypatch, tmp_path):
+    """Every writer goes through a temporary file and os.replace: make the rename fail (as a full disk would)."""
+    def refuse(src, dst):
+        raise OSError(28, "No space left on device", str(dst))
+
+    monkeypatch.setattr(os, "replace", refuse)
+    out, std, state = tmp_path / "train.npz", tmp_path / "std.csv", tmp_path / "run.npz"
+    code, _, err = invoke(["data", out, "--n-pos", "6", "--n-neg", "6", "--k-pos", "2", "--k-neg", "2",
+                           "--standard-test", std, "--n-test", "20"], outputs=[out, std])
+    assert code == 2 and "No space left on device" in err
+    code, _, err = invoke(["simulate", files["train"], "--steps", "5", "--state", state], outputs=[state])
+    assert code == 2 and "No space left on device" in err
+    assert not list(tmp_path.iterdir())

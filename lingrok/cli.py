@@ -1,7 +1,8 @@
 """The `lingrok` command line: argument parsing and exit codes only; each command lives in its module.
 
 Exit codes: 0 success; 2 unusable input; 3 the data violate an assumption of the theory.
-User errors print one message to stderr, never a traceback.
+User errors print one message to stderr, never a traceback; so do file-system errors (a folder that
+became unwritable, a full disk) and running out of memory, both exit 2.
 """
 
 from __future__ import annotations
@@ -200,6 +201,15 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, AssumptionViolation) as exc:
         print(f"lingrok {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # the file system refused a read or write the checks up front could not foresee
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"lingrok {args.command}: error: {exc.strerror or exc}{where}; check the path, its permissions and "
+              "the free space", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(f"lingrok {args.command}: error: not enough memory for this input; use a smaller data set or "
+              "fewer steps / checkpoints", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"lingrok {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -12,7 +12,7 @@ them, and the stated bracket everywhere.
 import math
 
 import pytest
-from hypothesis import assume, example, given, settings, target
+from hypothesis import assume, currently_in_test_context, example, given, settings, target
 from hypothesis import strategies as st
 
 from checks.tolerances import (
@@ -51,14 +51,22 @@ FIXED_2D = PlantedSpec(d=2, n_pos=160, n_neg=90, k_pos=9, k_neg=3, gamma=0.3, ga
 FIXED_5D = PlantedSpec(d=5, n_pos=40, n_neg=25, k_pos=6, k_neg=14, gamma=0.2, gap=0.15, sv_spread=2.5, seed=11)
 
 
+def _require(condition) -> None:
+    """A precondition: assume() inside a property-based test, a hard assert in a plain test."""
+    if currently_in_test_context():
+        assume(condition)
+    else:
+        assert condition
+
+
 def _setup(spec, c, max_horizon):
     ds = planted_dataset(spec)
     pa = paper_assumptions(ds.X, ds.y)
-    assume(pa.b_s_is_zero and pa.support_spans_data and pa.eq7.status == "optimal")
+    _require(pa.b_s_is_zero and pa.support_spans_data and pa.eq7.status == "optimal")
     eta = c / sharpness_at_init(ds.X, ds.y, eta=1.0).lambda_max
     test = concentrated_test(spec, 400, seed=spec.seed + 1)
     ctx = phase_context(ds.X, ds.y, test.X, test.y, eta=eta)
-    assume(ctx.horizon <= max_horizon)
+    _require(ctx.horizon <= max_horizon)
     pred, _ = phase_prediction(ds.X, ds.y, test.X, test.y, eta=eta, ctx=ctx)
     meas = phase_measurement(ds.X, ds.y, test.X, test.y, eta=eta, steps=ctx.horizon, support=ctx.support)
     return pred, meas, ctx
@@ -134,3 +142,18 @@ def test_predict_cli_reports_the_phase_keys(tmp_path, capsys):
     r = json.loads(capsys.readouterr().out)
     assert r["regime"] == "unstable" and r["T_te_predicted"] is None
     assert r["phase_prediction"]["relative_error"]["T_tr"] is None
+
+
+@pytest.mark.slow
+def test_known_miss_a_transient_train_accuracy_peak():
+    """Pinned discrepancy (docs/phases/README.md): GD's training accuracy touches its supremum 1 for a
+    moment at step 26 and loses it again; the reduced model (141 of 263 points) misses the transient
+    and settles at 1 only at step ~1339, outside its stated 20% error. Definition 3.4 at eps = 0 makes
+    T_tr that transient. T_te on the same set is within its stated error and the 25% target."""
+    spec = PlantedSpec(d=4, n_pos=128, n_neg=135, k_pos=18, k_neg=6, gamma=0.16407355567274273,
+                       gap=0.11055250236379041, sv_spread=2.553366228684596, seed=9699)
+    pred, meas, _ = _setup(spec, 1.2034059418954728, max_horizon=3e5)
+    assert meas["T_tr"].step <= PHASE_STEP_SLACK * 20 < pred.T_tr / PHASE_END_FACTOR  # the missed transient
+    p, m = pred.T_te, meas["T_te"].step
+    assert abs(p - m) <= (PHASE_ERR_FACTOR * pred.rel_error["T_te"] + PHASE_GRID_RTOL) * p + PHASE_STEP_SLACK
+    assert abs(p - m) <= PHASE_TIME_RTOL * m

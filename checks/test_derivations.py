@@ -218,6 +218,7 @@ EXPECTED_CITATIONS = {
     "thm4.6-gd-offset": ("Theorem", "(8)"),
     "rem4.7": ("Remark 4.7",),
     "large-step-cycle": ("(3)-(5)", "Telgarsky", "2406.05033"),
+    "phases": ("(14)", "(10)", "4.3-4.5"),
 }
 
 

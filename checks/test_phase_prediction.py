@@ -11,11 +11,14 @@ them, and the stated bracket everywhere.
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import assume, currently_in_test_context, example, given, settings, target
 from hypothesis import strategies as st
 
 from checks.tolerances import (
+    FLOAT64_EPS,
+    PHASE_MP_ULPS,
     PHASE_END_FACTOR,
     PHASE_ERR_FACTOR,
     PHASE_GRID_RTOL,
@@ -157,3 +160,17 @@ def test_known_miss_a_transient_train_accuracy_peak():
     p, m = pred.T_te, meas["T_te"].step
     assert abs(p - m) <= (PHASE_ERR_FACTOR * pred.rel_error["T_te"] + PHASE_GRID_RTOL) * p + PHASE_STEP_SLACK
     assert abs(p - m) <= PHASE_TIME_RTOL * m
+
+
+@given(st.integers(0, 10_000), st.floats(1e-3, 1e3))
+@settings(max_examples=20)
+def test_phase_one_steady_bias_against_mpmath(seed, scale):
+    """eq. (14)'s steady state in float64 (logsumexp) vs 50-digit mpmath, at margins up to ~1e4 where
+    the naive sums over- or underflow: b carries the absolute rounding of the margins, ~eps max|m|."""
+    from theory.phases import phase_one_steady_bias, phase_one_steady_bias_mp
+
+    ds = planted_dataset(PlantedSpec(d=3, n_pos=9, n_neg=6, k_pos=4, k_neg=4, gamma=0.3, gap=0.3, seed=seed))
+    w = scale * np.random.default_rng(seed).standard_normal(3)
+    ref = float(phase_one_steady_bias_mp(ds.X, ds.y, w))
+    margins = np.abs(ds.X @ w).max()
+    assert abs(phase_one_steady_bias(ds.X, ds.y, w) - ref) <= PHASE_MP_ULPS * FLOAT64_EPS * (1.0 + margins)

@@ -67,6 +67,7 @@ __all__ = [
     "reduced_trajectory",
     "predict_phases",
     "phase_one_steady_bias",
+    "phase_one_steady_bias_mp",
     "population_time",
 ]
 
@@ -184,6 +185,23 @@ def phase_one_steady_bias(X, y, w) -> float:
     lp = np.logaddexp.reduce(-m[y > 0]) if np.any(y > 0) else -math.inf
     lm = np.logaddexp.reduce(m[y < 0]) if np.any(y < 0) else -math.inf
     return 0.5 * float(lp - lm)
+
+
+def phase_one_steady_bias_mp(X, y, w, *, dps: int = 50):
+    """:func:`phase_one_steady_bias` in mpmath at ``dps`` digits (the reference for its float64 logsumexp).
+
+    >>> float(phase_one_steady_bias_mp([[1.0], [-1.0], [2.0]], [1.0, -1.0, 1.0], [0.0]))
+    0.34657359027997264
+    """
+    import mpmath
+
+    X, y = dataset(X, y)
+    w = np.asarray(w, dtype=np.float64)
+    with mpmath.workdps(dps):
+        m = [mpmath.fsum(mpmath.mpf(float(a)) * mpmath.mpf(float(c)) for a, c in zip(row, w)) for row in X]
+        Ap = mpmath.fsum(mpmath.exp(-mi) for mi, yi in zip(m, y) if yi > 0)
+        Am = mpmath.fsum(mpmath.exp(mi) for mi, yi in zip(m, y) if yi < 0)
+        return mpmath.log(Ap / Am) / 2
 
 
 def population_time(u_min: float, weight_ratio: float) -> float:

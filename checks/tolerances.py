@@ -278,6 +278,9 @@ PHASE_STEP_SLACK = 2
 # stated bracket is asserted: the prediction then claims no more than that.
 PHASE_TIME_RTOL = 0.25
 PHASE_END_FACTOR = 2.0
+# eq. (14)'s steady bias in float64 against mpmath: the margins x^T w carry ~d eps |m| rounding each and
+# logaddexp adds a few ulps of the result; 16 eps (1 + max|m|) covers d <= 8 with room.
+PHASE_MP_ULPS = 16.0
 
 
 # --- large-step regime (theory/large_step.py, checks/test_large_step.py) ---
@@ -323,6 +326,3 @@ FUZZ_TINY_EXPONENTS = (-1060, -300, -30)
 # larger): 100 examples of the 11 fuzz tests take about 30 s on the 2-core machine, inside the file's
 # 60-90 s budget.
 FUZZ_CLI_EXAMPLES = 100
-# eq. (14)'s steady bias in float64 against mpmath: the margins x^T w carry ~d eps |m| rounding each and
-# logaddexp adds a few ulps of the result; 16 eps (1 + max|m|) covers d <= 8 with room.
-PHASE_MP_ULPS = 16.0

@@ -588,3 +588,18 @@ def test_a_failing_write_leaves_no_file_and_no_traceback(files, monkeypatch, tmp
     code, _, err = invoke(["simulate", files["train"], "--steps", "5", "--state", state], outputs=[state])
     assert code == 2 and "No space left on device" in err
     assert not list(tmp_path.iterdir())
+
+
+def test_a_reader_that_goes_away_is_no_traceback(tmp_path):
+    """`lingrok ... | head`: the pipe closes before the output is written; lingrok stops quietly (exit 1,
+    nothing on stderr) instead of a BrokenPipeError traceback at the final flush."""
+    import subprocess
+    import sys
+
+    code = "import sys; from lingrok.cli import main; sys.exit(main(sys.argv[1:]))"
+    out = tmp_path / "x.npz"
+    proc = subprocess.Popen([sys.executable, "-c", code, "data", str(out), "--preset", "small", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait() in (0, 1) and "Traceback" not in err, err

@@ -11,6 +11,7 @@ import argparse
 import importlib
 import importlib.util
 import math
+import os
 import re
 import sys
 
@@ -195,9 +196,29 @@ def _dispatch(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # the reader of stdout went away (`lingrok ... | head`): stop quietly
+        _silence_stdout()
+        return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush does not fail again (Python docs'
+    recipe for SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return _dispatch(args)
+    except BrokenPipeError:
+        raise
     except (UsageError, AssumptionViolation) as exc:
         print(f"lingrok {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -180,3 +180,97 @@ def test_quick_verdicts_survive_an_independent_seed():
     assert l0.n_errors == 0 and l1.n_errors == 0
     assert l0.verdicts() == l1.verdicts()
     assert len(l0.entries) >= 20 and len(l0.runs) == len(l1.runs)
+
+
+# ---------------------------------------------------------------- issue 13: phases, grokking time, eq. (14)
+
+
+def test_compare_time_judges_only_within_the_stated_error_and_flags_censoring():
+    from lingrok.claims_grokking import PHASE_TIME_RTOL, compare_time
+
+    rt = dict(rtol=PHASE_TIME_RTOL)
+    assert compare_time(100.0, 0.01, False, 110, False, 1000, **rt)["status"] == "agrees"
+    assert compare_time(100.0, 0.01, False, 200, False, 1000, **rt)["status"] == "misses"
+    # a stated error beyond the tolerance: no verdict either way, and the reason says why
+    c = compare_time(100.0, 0.5, False, 200, False, 1000, **rt)
+    assert c["status"] == "not judged" and "stated error" in c["why"]
+    # both cut off by the horizon: flagged, no ratio judged
+    c = compare_time(1000.0, 0.01, True, 1000, True, 1000, **rt)
+    assert c["status"] == "censored" and c["pred_censored"] and c["meas_censored"]
+    # one side censored: the other must reach the horizon within the tolerance, else a miss
+    assert compare_time(1000.0, 0.01, True, 300, False, 1000, **rt)["status"] == "misses"
+    assert compare_time(1000.0, 0.01, True, 950, False, 1000, **rt)["status"] == "agrees"
+    # phase ends: a factor (2) plus one step of grid
+    f = dict(factor=2.0)
+    assert compare_time(10.0, 0.5, False, 19, False, 1000, **f)["status"] == "agrees"
+    assert compare_time(10.0, 0.5, False, 30, False, 1000, **f)["status"] == "misses"
+    assert compare_time(10.0, 1.5, False, 30, False, 1000, **f)["status"] == "not judged"
+
+
+def _fake_rows(cmps):
+    return {key: {"run": SimpleNamespace(key=f"gd:{key}", eta=0.01), "cmp": c} for key, c in cmps.items()}
+
+
+def test_phase_and_grokking_time_verdicts_can_fail_and_say_why():
+    from lingrok.claims_corrected import grokking_time_verdict
+    from lingrok.claims_grokking import compare_time, phase_comparison_verdict
+
+    good = {"T_te": compare_time(100.0, 0.01, False, 101, False, 10_000, rtol=0.25),
+            "T_tr": compare_time(50.0, 0.01, False, 50, False, 10_000, rtol=0.25)}
+    bad = {"T_te": compare_time(100.0, 0.01, False, 400, False, 10_000, rtol=0.25),
+           "T_tr": compare_time(10_000.0, 0.01, True, 10_000, True, 10_000, rtol=0.25)}
+    ok, text = phase_comparison_verdict(_fake_rows({"A": good}), ("T_tr", "T_te"))
+    assert ok and "2 of 2" in text
+    ok, text = phase_comparison_verdict(_fake_rows({"A": good, "B": bad}), ("T_tr", "T_te"))
+    assert not ok and "misses: T_te B" in text and "400" in text and "censored: T_tr B" in text
+    asym = [dict(key="A", measured=None, predicted=5.0, horizon=10_000)]
+    verdict, summary = grokking_time_verdict(ok, text, asym, 58.0)
+    assert verdict == FAILS and "misses" in summary and "not settled by 10000 (censored)" in summary
+    # nothing judged (every stated error too large) is no evidence for the claim
+    loose = {"T_te": compare_time(100.0, 0.9, False, 101, False, 10_000, rtol=0.25)}
+    ok, text = phase_comparison_verdict(_fake_rows({"A": loose}), ("T_te",))
+    assert not ok and "not judged" in text
+
+
+def test_phases_verdict_fails_on_a_failed_prediction_even_if_the_paper_sub_checks_pass():
+    from lingrok.claims_grokking import phases_verdict
+
+    a = dict(t1=10, t2=100, order=True, rise=True, fall=True, slope_ok=True, dip=True, d1=0.1, d2=0.3, d_end=0.01,
+             decline=0.05)
+    res = {"stable X": a, "paper": a}
+    assert phases_verdict(res, ["stable X"], True, "1 of 1 judged", 58.0)[0] == HOLDS
+    verdict, summary, _ = phases_verdict(res, ["stable X"], False, "misses: phase2_end X", 58.0)
+    assert verdict == FAILS and "misses: phase2_end X" in summary
+
+
+def _eq14_fake_context(balanced_bias: float):
+    """Stable runs whose bias sits on the logistic steady state (imbalanced sets) and at ``balanced_bias`` (balanced)."""
+    from lingrok.claims_bias import logistic_steady_bias
+
+    rng = np.random.default_rng(0)
+    t = np.arange(0, 4001, 2)
+    direction = np.array([1.0, 0.3])
+
+    def run(key, n_pos, n_neg, bias=None):
+        X = np.vstack([rng.normal([1.0, 0.0], 0.5, (n_pos, 2)), rng.normal([-1.0, 0.0], 0.5, (n_neg, 2))])
+        y = np.concatenate([np.ones(n_pos), -np.ones(n_neg)])
+        w = np.outer(np.log1p(t / 100.0), direction)
+        b = np.array([logistic_steady_bias(X, y, wk) for wk in w]) if bias is None else np.full(t.size, bias)
+        return SimpleNamespace(key=f"gd:{key}", data=SimpleNamespace(X=X, y=y), traj=SimpleNamespace(t=t, w=w, b=b))
+
+    runs = {"C150-50": run("C150-50", 150, 50), "C50-150": run("C50-150", 50, 150),
+            "S35-35": run("S35-35", 100, 100, balanced_bias)}
+    return SimpleNamespace(stable_runs=lambda: runs, derivation_reports=lambda: {"eq14-steady-state": (True, ())})
+
+
+def test_eq14_balanced_class_condition_can_fail():
+    from lingrok.claims_bias import check_eq14, eq14_balanced_atol
+
+    tol = eq14_balanced_atol(100)
+    # the imbalanced sets follow the logistic steady state (about 2x eq. (14)): the claim can at best hold under conditions
+    held = check_eq14(_eq14_fake_context(0.0))
+    assert held.verdict == CONDITIONAL and "max |b| = 0" in held.conditions and "x eq. (14)" in held.conditions
+    # a balanced set whose bias sits well away from eq. (14)'s 0: the balanced condition fails, and so does the claim
+    failed = check_eq14(_eq14_fake_context(4.0 * tol))
+    assert failed.verdict == FAILS
+    assert failed.evidence["max |b| vs eq.(14)'s 0 [S35-35, balanced]"].value == pytest.approx(4.0 * tol)

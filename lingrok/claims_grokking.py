@@ -29,6 +29,12 @@ __all__ = [
     "HEADLINE_FACTOR",
     "APPA2_SIGMAS",
     "REM47_MIN_SHARE",
+    "PHASE_TIME_RTOL",
+    "PHASE_END_FACTOR",
+    "PHASE_STEP_SLACK",
+    "phase_rows",
+    "compare_time",
+    "phase_comparison_verdict",
 ]
 
 # Phase 2 pushes the hyperplane away from the origin: |b|/||w|| at its peak is at least this
@@ -52,6 +58,22 @@ APPA2_SIGMAS = 5.0
 REM47_MIN_SHARE = 0.5
 
 _STABLE_SV = ("S35-35", "S35-20", "S35-10", "S35-5")
+
+# ---- issue 13: theory.phases' finite-time predictions vs GD at step resolution (thresholds fixed before
+# the ledger was run with them; none is taken from an observed value).
+# T_tr and T_te: predicted within this relative error of GD's. Issue 13's tolerance for the grokking times
+# (the same 25% as T_TE_RTOL of corr-c); judged only where theory.phases' own stated error is within it.
+PHASE_TIME_RTOL = 0.25
+# phase1_end and phase2_end: predicted within this factor of GD's. Issue 13: a phase boundary is a scale,
+# not an instant (the paper quotes its windows to the decade, 5e3 and 5e4); phase 2's end is the argmax of
+# a flat maximum, whose stated error theory.phases widens to every step near the maximum. Judged only where
+# the stated error is at most PHASE_END_FACTOR - 1 (the relative error at which the stated bracket's upper
+# end reaches the factor).
+PHASE_END_FACTOR = 2.0
+# Grid term of every comparison, in GD steps: theory.phases locates each crossing to one GD step and the
+# measurement resolves it to one step (numerics.phases), so the bracket is [T (1 - err) - 1, T (1 + err) + 1].
+PHASE_STEP_SLACK = 1
+_PHASE_NAMES = ("phase1_end", "phase2_end", "T_tr", "T_te")
 
 
 def measured_test_time(run, eps: float, test: str = "concentrated"):
@@ -94,22 +116,178 @@ def phase_analysis(run) -> dict:
     return out
 
 
+def compare_time(pred: float, stated_err, pred_censored: bool, meas, meas_censored: bool, horizon: int, *,
+                 rtol: float | None = None, factor: float | None = None) -> dict:
+    """Predicted vs measured time (GD steps): a status, the ratio pred / meas and the reason, in words.
+
+    Status: "agrees" / "misses" (judged), "not judged" (theory's stated error beyond the tolerance, or
+    no stated error), "censored" (both predicted and measured cut off by the horizon: they agree that the
+    time is past it, no ratio). When only one side is censored the other must lie within the tolerance
+    of the horizon (a lower bound of the censored time), else "misses". Tolerance: |pred - meas| <=
+    rtol meas + PHASE_STEP_SLACK (``rtol``), or meas / factor - slack <= pred <= factor meas + slack.
+    """
+    slack = PHASE_STEP_SLACK
+    allowed = rtol if rtol is not None else factor - 1.0
+
+    def within(p, m):
+        if rtol is not None:
+            return abs(p - m) <= rtol * m + slack
+        return m / factor - slack <= p <= factor * m + slack
+
+    ratio = (pred / meas) if (meas and math.isfinite(pred) and meas > 0) else None
+    out = dict(pred=pred, meas=meas, ratio=ratio, err=stated_err, pred_censored=bool(pred_censored),
+               meas_censored=bool(meas_censored), horizon=int(horizon))
+    if pred_censored and meas_censored:
+        return out | dict(status="censored", why=f"both cut off by the horizon {horizon}")
+    if pred_censored or meas_censored or meas is None or not math.isfinite(pred):
+        other = meas if pred_censored else pred
+        side = "predicted" if pred_censored else "measured"
+        if other is None or not math.isfinite(other):
+            return out | dict(status="misses", why=f"{side} censored, the other has no value")
+        ok = within(horizon, other) or other >= horizon
+        return out | dict(status="agrees" if ok else "misses",
+                          why=f"{side} censored at the horizon {horizon}, the other at {fmt(other)}")
+    if stated_err is None or not math.isfinite(stated_err):
+        return out | dict(status="not judged", why="no stated error")
+    if stated_err > allowed:
+        return out | dict(status="not judged", why=f"stated error {fmt(stated_err)} > {fmt(allowed)}")
+    ok = within(pred, meas)
+    return out | dict(status="agrees" if ok else "misses", why=f"ratio {fmt(ratio)}, stated error {fmt(stated_err)}")
+
+
+def phase_rows(ctx) -> dict:
+    """theory.phases' predictions (lingrok.phase_predict) and GD's step-resolved times on every stable set.
+
+    The measurement reuses the ledger's stable runs (ctx.stable_runs()): only the checkpoint brackets are
+    rerun at every step. T_te on the concentrated test set; the horizon of the prediction is the run's.
+    Returns key -> {"run", "pred", "pc", "meas", "cmp": name -> compare_time dict}.
+    """
+    def make():
+        from lingrok.phase_predict import phase_context, phase_measurement_recorded, phase_prediction
+
+        out = {}
+        for key, run in ctx.stable_runs().items():
+            d = run.data
+            _, conc = ctx.tests(key)
+            horizon = int(run.traj.t[-1])
+            ctx.log(f"theory.phases prediction and step-resolved measurement on {key}")
+            pc = phase_context(d.X, d.y, conc.X, conc.y, eta=run.eta, horizon=horizon)
+            pred, _ = phase_prediction(d.X, d.y, conc.X, conc.y, eta=run.eta, ctx=pc)
+            meas = phase_measurement_recorded(d.X, d.y, conc.X, conc.y, run.traj.t, run.traj.w, run.traj.b, eta=run.eta,
+                                              support=pc.support)
+            ctx.record(f"phases:{key}", method="theory.phases.predict_phases via lingrok.phase_predict (reduced model: "
+                       "support vectors + population summary; stated errors from two refinements)",
+                       data=f"data:{key}", eta=run.eta, horizon=horizon, eta_lambda=pc.eta_lambda,
+                       reduced_model_size=int(pred.reduced_size), n_points=int(pred.n_points), test_set="concentrated")
+            cmp = {}
+            for name in _PHASE_NAMES:
+                m = meas[name]
+                kw = dict(rtol=PHASE_TIME_RTOL) if name.startswith("T_") else dict(factor=PHASE_END_FACTOR)
+                cmp[name] = compare_time(float(getattr(pred, name)), float(pred.rel_error[name]), bool(pred.censored[name]),
+                                         m.step, bool(m.censored), horizon, **kw)
+            out[key] = dict(run=run, pred=pred, pc=pc, meas=meas, cmp=cmp)
+        return out
+
+    return ctx.memo("phase-predictions", make)
+
+
+def phase_evidence(evidence: dict, rows: dict, names) -> None:
+    """Evidence entries: predicted, measured (GD steps), stated error, status; flow times eta t; censored flags."""
+    for key, r in rows.items():
+        for name in names:
+            c = r["cmp"][name]
+            tol = f"x{PHASE_END_FACTOR:g}" if name.startswith("phase") else PHASE_TIME_RTOL
+            evidence[f"{name}: predicted, measured, stated error, status [{key}]"] = ev(
+                [c["pred"], c["meas"], c["err"], c["status"]],
+                "GD steps; theory.phases (reduced model) vs GD at step resolution (numerics.phases rules on the ledger's "
+                "run, brackets rerun at every step); judged only where the stated error is within the tolerance",
+                f"phases:{key}", tol)
+            evidence[f"{name}: censored predicted, measured [{key}]"] = ev(
+                [c["pred_censored"], c["meas_censored"]], f"True: the time sits at the horizon {c['horizon']} (cut off)", r["run"].key)
+        evidence[f"flow time eta t of the measured {', '.join(names)} [{key}]"] = ev(
+            [None if r["cmp"][n]["meas"] is None else r["run"].eta * r["cmp"][n]["meas"] for n in names],
+            f"eta = {r['run'].eta:.6g}: times across sets with different eta compare in flow time", r["run"].key)
+
+
+def phase_comparison_verdict(rows: dict, names) -> tuple:
+    """(ok, text): ok iff nothing judged misses and at least one comparison was judged; text computed from the rows."""
+    judged, misses, unjudged, censored = [], [], [], []
+    for key, r in rows.items():
+        for name in names:
+            c = r["cmp"][name]
+            tag = f"{name} {key}"
+            if c["status"] in ("agrees", "misses"):
+                judged.append((tag, c))
+                if c["status"] == "misses":
+                    misses.append((tag, c))
+            elif c["status"] == "censored":
+                censored.append((tag, c))
+            else:
+                unjudged.append((tag, c))
+            if c["status"] != "censored" and (c["pred_censored"] or c["meas_censored"]):
+                censored.append((tag, c))
+    ok = bool(judged) and not misses
+    ratios = [c["ratio"] for _, c in judged if c["ratio"] is not None]
+    parts = [f"{len(judged) - len(misses)} of {len(judged)} judged within tolerance"
+             + (f" (predicted / measured {fmt(min(ratios))}..{fmt(max(ratios))})" if ratios else "")]
+    if misses:
+        parts.append("misses: " + ", ".join(f"{t} ({c['why']}: {fmt(c['pred'])} vs {c['meas']})" for t, c in misses))
+    if unjudged:
+        parts.append("not judged: " + ", ".join(f"{t} ({c['why']})" for t, c in unjudged))
+    if censored:
+        parts.append("censored: " + ", ".join(f"{t} ({c['why']})" for t, c in censored))
+    return ok, "; ".join(parts)
+
+
 PHASES = Claim(
     id="phases",
     statement="Training goes through three phases in this order: (1) population-dominated, the bias near its "
     "population steady state; (2) support-vector-dominated unlearning: |b|/||w|| grows and test accuracy falls; "
     "(3) generalization: b settles, ||w|| grows like log t and |b|/||w|| decays to 0 (d = 2 windows ~1e2-5e3, 5e3-5e4, 5e4-1e7).",
     reference="Sections 4.3-4.5, Figure 3",
-    method="Phase 1 ends when the non-support-vector share of the bias-gradient weight falls below 1/2 for good "
-    "(numerics.grokking.phase_one_end on the mass share); phase 2 ends at the peak of |b|/||w|| (phase_two_end). "
-    "Sub-checks with named thresholds: order, rise of |b|/||w|| in phase 2, its fall in phase 3, the log-t slope "
-    "of ||w|| over the last decade, the concentrated-accuracy dip; on the stable S35-20, S35-10, S35-5 sets (support-vector "
-    "imbalance drives phase 2) and the paper's run.",
+    method="(i) The paper's phase statements at checkpoint resolution: phase 1 ends when the non-support-vector share of the "
+    "bias-gradient weight falls below 1/2 for good (numerics.grokking.phase_one_end); phase 2 ends at the peak of |b|/||w|| "
+    "(phase_two_end); sub-checks with named thresholds: order, rise of |b|/||w|| in phase 2, its fall in phase 3, the log-t "
+    "slope of ||w|| over the last decade, the concentrated-accuracy dip; on the stable S35-20, S35-10, S35-5 sets "
+    "(support-vector imbalance drives phase 2) and the paper's run. (ii) Issue 13's finite-time theory (theory.phases via "
+    f"lingrok.phase_predict) vs GD's phase ends at step resolution (numerics.phases rules) on every stable set: within a "
+    f"factor {PHASE_END_FACTOR:g} where the theory's stated error is at most {PHASE_END_FACTOR - 1:g}; censored ends flagged.",
     topic="grokking",
 )
 
 
 _PHASE_SETS = ("S35-20", "S35-10", "S35-5")
+_PHASE_SUBS = ("order", "rise", "fall", "slope_ok", "dip")
+
+
+def _phase_ok(a) -> bool:
+    return all(a[k] for k in _PHASE_SUBS)
+
+
+def phases_verdict(res: dict, stable_names, pred_ok: bool, pred_text: str, paper_eta_lambda: float) -> tuple:
+    """(verdict, summary, conditions) of the `phases` claim from the sub-check results (all text computed).
+
+    res: name -> phase_analysis dict (stable names and "paper"); pred_ok, pred_text: the theory.phases
+    comparison (phase_comparison_verdict).
+    """
+    p = res["paper"]
+    paper_stable_ok = all(_phase_ok(res[n]) for n in stable_names)
+    verdict, cond = regime_verdict(paper_stable_ok and pred_ok, _phase_ok(p),
+                                   stable_regime="the stable regime (eta lambda_max(H0) = 1)",
+                                   paper_regime=f"the paper's regime (eta lambda_max(H0) = {fmt(paper_eta_lambda)}, period-2 GD)")
+    parts = []
+    for n in stable_names:
+        a = res[n]
+        failed = [k for k in _PHASE_SUBS if not a[k]]
+        ratio_up = fmt(a["d2"] / a["d1"]) if a["d1"] else "inf"
+        ratio_down = fmt(a["d2"] / a["d_end"]) if a["d_end"] else "inf"
+        parts.append(f"{n.split()[-1]}: t1 = {a['t1']}, t2 = {a['t2']}, |b|/||w|| x{ratio_up} then /{ratio_down}, "
+                     f"accuracy drop {fmt(a['decline'])}" + (f" [fails: {', '.join(failed)}]" if failed else ""))
+    failed_p = [k for k in _PHASE_SUBS if not p[k]]
+    summary = ("paper's phase statements, stable " + "; ".join(parts) + f"; paper's run: boundaries at {p['t1']} and {p['t2']} "
+               "steps vs the reported 5e3 and 5e4" + (f" [fails: {', '.join(failed_p)}]" if failed_p else "")
+               + f". theory.phases' phase ends vs GD: {pred_text}")
+    return verdict, summary, cond
 
 
 def check_phases(ctx):
@@ -130,26 +308,11 @@ def check_phases(ctx):
         evidence[f"angle(w, w_hat) at t1, t2 [{name}]"] = ev([a["angle1"], a["angle2"]], "radians; the paper: w no longer "
                                                              "turns in phase 2 (reported, not part of the verdict)", run.key)
     evidence["paper's phase windows"] = ev([1e2, 5e3, 5e4, 1e7], "phase 1 from, 1->2, 2->3, end (GD steps, d = 2, as reported)")
-
-    def ok(a):
-        return a["order"] and a["rise"] and a["fall"] and a["slope_ok"] and a["dip"]
-
-    subs = ("order", "rise", "fall", "slope_ok", "dip")
-    stable_names = [n for n, _ in named[:-1]]
-    p = res["paper"]
-    verdict, cond = regime_verdict(all(ok(res[n]) for n in stable_names), ok(p),
-                                   stable_regime="the stable regime (eta lambda_max(H0) = 1)",
-                                   paper_regime=f"the paper's regime (eta lambda_max(H0) = {fmt(paper.eta_lambda0)}, period-2 GD)")
-    parts = []
-    for n in stable_names:
-        a = res[n]
-        failed = [k for k in subs if not a[k]]
-        parts.append(f"{n.split()[-1]}: t1 = {a['t1']}, t2 = {a['t2']}, |b|/||w|| x{fmt(a['d2'] / a['d1']) if a['d1'] else 'inf'} "
-                     f"then /{fmt(a['d2'] / a['d_end']) if a['d_end'] else 'inf'}, accuracy drop {fmt(a['decline'])}"
-                     + (f" [fails: {', '.join(failed)}]" if failed else ""))
-    failed_p = [k for k in subs if not p[k]]
-    summary = ("stable " + "; ".join(parts) + f"; paper's run: boundaries at {p['t1']} and {p['t2']} steps vs the reported "
-               "5e3 and 5e4" + (f" [fails: {', '.join(failed_p)}]" if failed_p else ""))
+    rows = phase_rows(ctx)
+    names = ("phase1_end", "phase2_end")
+    phase_evidence(evidence, rows, names)
+    pred_ok, pred_text = phase_comparison_verdict(rows, names)
+    verdict, summary, cond = phases_verdict(res, [n for n, _ in named[:-1]], pred_ok, pred_text, paper.eta_lambda0)
     return finding(verdict, summary, evidence, cond)
 
 
@@ -238,8 +401,10 @@ def check_headline(ctx):
     _, disc = ctx.derivation_reports()["thm4.6-gd-offset"]
     evidence["derivation thm4.6-gd-offset"] = ev(disc[0] if disc else "", "the missing factor k* (theory.derivations)")
     ok = all(1.0 / HEADLINE_FACTOR <= x <= HEADLINE_FACTOR for x in ratios)
-    summary = (f"the headline is {fmt(min(ratios))}..{fmt(max(ratios))} times smaller than the measured T_te "
-               f"(tolerance factor {HEADLINE_FACTOR:g}); it misses the factor k* = 2/(eta gamma^2 sqrt(k+ k-))")
+    # the corrected clock: measured / (k* headline), k* = e^{-kappa} of theory.residual (derivation thm4.6-gd-offset)
+    k_ratios = [x / math.exp(-float(r["run"].residual.kappa)) for x, r in zip(ratios, rows)]
+    summary = (f"measured T_te / headline = {fmt(min(ratios))}..{fmt(max(ratios))} (tolerance factor {HEADLINE_FACTOR:g}); "
+               f"measured / (k* x headline) = {fmt(min(k_ratios))}..{fmt(max(k_ratios))}, k* = e^(-kappa) of theory.residual")
     return finding(HOLDS if ok else FAILS, summary, evidence)
 
 
@@ -305,8 +470,11 @@ def check_rem47(ctx):
     _, disc = ctx.derivation_reports()["rem4.7"]
     evidence["derivation rem4.7"] = ev(disc[0] if disc else "", "theory.derivations")
     ok = all(s >= REM47_MIN_SHARE for s in shares)
+    low = [key for (key, _), s in zip(runs, shares) if s < REM47_MIN_SHARE]
+    verdict_text = (f"T_gr/T_te < {REM47_MIN_SHARE} (T_te not >> T_tr) on {', '.join(low)}" if low
+                    else f"T_gr/T_te >= {REM47_MIN_SHARE} on every run")
     return finding(HOLDS if ok else FAILS, f"with R/gamma = {fmt(geo.R / geo.gamma)} the standard-set T_gr/T_te is "
-                   f"{fmt(min(shares))}..{fmt(max(shares))} (needs >= {REM47_MIN_SHARE}): T_te is not >> T_tr", evidence)
+                   f"{fmt(min(shares))}..{fmt(max(shares))} (needs >= {REM47_MIN_SHARE}): {verdict_text}", evidence)
 
 
 CHECKS = (

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["PhaseContext", "phase_context", "phase_prediction", "phase_measurement", "compare_phases",
-           "regime_note", "prediction_json"]
+__all__ = ["PhaseContext", "phase_context", "phase_prediction", "phase_measurement", "phase_measurement_recorded",
+           "compare_phases", "regime_note", "prediction_json"]
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,28 @@ def phase_measurement(X, y, X_test, y_test, *, eta: float, steps: int, support, 
         "phase2_end": phase_two_end_step(tr.t, tr.w, tr.b, refine=refine),
         "T_tr": accuracy_time_step(tr.t, tr.w, tr.b, X, y, refine=refine),
         "T_te": accuracy_time_step(tr.t, tr.w, tr.b, X_test, y_test, refine=refine),
+    }
+
+
+def phase_measurement_recorded(X, y, X_test, y_test, t, w, b, *, eta: float, support, reduction: str = "sum") -> dict:
+    """The four rules of numerics.phases on an already recorded GD trajectory (t, w, b), at step resolution.
+
+    Each rule's bracket between two checkpoints is resolved by rerunning the exact engine from the
+    recorded state at the bracket's start (numerics.phases.gd_window), so only a few windows are
+    recomputed instead of the whole run (the ledger reuses its stable runs this way). ``t`` must hold
+    the window starts as checkpoints (any checkpoint schedule does: a bracket starts at a checkpoint).
+
+    Returns:
+        {"phase1_end", "phase2_end", "T_tr", "T_te"} -> numerics.phases.StepTime.
+    """
+    from numerics.phases import accuracy_time_step, gd_window, phase_one_end_step, phase_two_end_step
+
+    refine = gd_window(X, y, t, w, b, eta=eta, reduction=reduction)
+    return {
+        "phase1_end": phase_one_end_step(X, y, t, w, b, support, refine=refine),
+        "phase2_end": phase_two_end_step(t, w, b, refine=refine),
+        "T_tr": accuracy_time_step(t, w, b, X, y, refine=refine),
+        "T_te": accuracy_time_step(t, w, b, X_test, y_test, refine=refine),
     }
 
 

@@ -5,7 +5,9 @@ Random planted sets (numerics.datasets) over d in 2..8, imbalanced k+/k- and n+/
 sets whose horizon exceeds --max-horizon skipped (they only cost time). Writes docs/phases/sweep.json
 (every set: spec, eta, prediction, stated error, measurement) and docs/phases/sweep.png (predicted /
 measured per quantity against eta lambda, gamma, class and support imbalance, d), and prints the
-median and worst ratios. A script, not a test:
+median and worst ratios. The sets are drawn up front and run on Dask (a local cluster of one
+single-threaded worker process per core by default, or ``--scheduler ADDRESS``; ``--workers 0`` runs
+them in this process), so the result does not depend on how it was run. A script, not a test:
 
     .venv/bin/python scripts/phase_sweep.py --n 40 --seed 0
 """
@@ -126,37 +128,55 @@ def figure(rows: list, path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def _run_all(specs, max_horizon: float, workers: int, scheduler: str | None) -> list:
+    """one() for every (spec, c), in order: in this process (workers 0) or on Dask (a local cluster of
+    single-threaded worker processes, or the scheduler at ``scheduler``)."""
+    if workers == 0 and scheduler is None:
+        return [one(spec, c, max_horizon) for spec, c in specs]
+    from dask.distributed import Client, LocalCluster
+
+    cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                  host="127.0.0.1", dashboard_address=None)
+    with Client(scheduler or cluster) as client:
+        futures = client.map(one, [s for s, _ in specs], [c for _, c in specs], max_horizon=max_horizon, pure=False)
+        rows = client.gather(futures)
+    if cluster is not None:
+        cluster.close()
+    return rows
+
+
 def main() -> None:
+    from lingrok.inputs import atomic_write
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=40, help="random sets to draw")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--max-horizon", type=float, default=1e6)
     ap.add_argument("--max-pop", type=int, default=80, help="population points per class drawn from 0..max-pop")
+    ap.add_argument("--workers", type=int, default=2, help="Dask worker processes (0: run in this process)")
+    ap.add_argument("--scheduler", help="address of a running dask scheduler instead of a local cluster")
     ap.add_argument("--out", default="docs/phases")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
-    rows = []
-    for _ in range(args.n):
-        spec, c = random_spec(rng, args.max_pop)
-        row = one(spec, c, args.max_horizon)
-        if row is not None:
-            rows.append(row)
-            print(json.dumps({k: row[k] for k in ("eta_lambda", "horizon", "reduced_size", "n_points")}),
-                  {k: (round(row[k]["predicted"], 1), row[k]["measured"], round(row[k]["stated_rel_error"], 4))
-                   for k in NAMES}, flush=True)
+    specs = [random_spec(rng, args.max_pop) for _ in range(args.n)]  # drawn up front: the same sets however run
+    rows = [row for row in _run_all(specs, args.max_horizon, args.workers, args.scheduler) if row is not None]
+    for row in rows:
+        print(json.dumps({k: row[k] for k in ("eta_lambda", "horizon", "reduced_size", "n_points")}),
+              {k: (round(row[k]["predicted"], 1), row[k]["measured"], round(row[k]["stated_rel_error"], 4))
+               for k in NAMES}, flush=True)
+    if not rows:
+        raise SystemExit(f"phase_sweep: none of the {args.n} sets fits --max-horizon {args.max_horizon:g}; "
+                         "raise it or draw more sets")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     summary = summarise(rows)
-    (out / "sweep.json").write_text(json.dumps({"command": f"scripts/phase_sweep.py --n {args.n} --seed {args.seed} "
-                                                           f"--max-horizon {args.max_horizon:g} --max-pop {args.max_pop} --out {args.out}",
-                                                "summary": summary, "rows": rows}, indent=1, default=float))
-    figure(rows, out / "sweep.png")
     red = [r["reduced_size"] / r["n_points"] for r in rows]
     summary["reduced_fraction"] = {"median": float(np.median(red)), "min": float(np.min(red)), "max": float(np.max(red))}
-    (out / "sweep.json").write_text(json.dumps({"command": f"scripts/phase_sweep.py --n {args.n} --seed {args.seed} "
-                                                           f"--max-horizon {args.max_horizon:g} --max-pop {args.max_pop} "
-                                                           f"--out {args.out}",
-                                                "summary": summary, "rows": rows}, indent=1, default=float))
+    figure(rows, out / "sweep.png")
+    command = (f"scripts/phase_sweep.py --n {args.n} --seed {args.seed} --max-horizon {args.max_horizon:g} "
+               f"--max-pop {args.max_pop} --out {args.out}")
+    atomic_write(out / "sweep.json", json.dumps({"command": command, "summary": summary, "rows": rows}, indent=1,
+                                                default=float))
     print(json.dumps(summary, indent=1))
 
 

@@ -269,7 +269,7 @@ def test_eq14_balanced_class_condition_can_fail():
     tol = eq14_balanced_atol(100)
     # the imbalanced sets follow the logistic steady state (about 2x eq. (14)): the claim can at best hold under conditions
     held = check_eq14(_eq14_fake_context(0.0))
-    assert held.verdict == CONDITIONAL and "max |b| = 0" in held.conditions and "x eq. (14)" in held.conditions
+    assert held.verdict == CONDITIONAL and "balanced classes: max |b| = 0" in held.conditions and "x eq. (14)" in held.conditions
     # a balanced set whose bias sits well away from eq. (14)'s 0: the balanced condition fails, and so does the claim
     failed = check_eq14(_eq14_fake_context(4.0 * tol))
     assert failed.verdict == FAILS

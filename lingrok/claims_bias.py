@@ -329,7 +329,7 @@ def eq14_verdict(ratios: dict, bal: dict, w0_ratio: float) -> tuple:
     if imb_ok and bal["ok"]:
         return HOLDS, None
     if bal["ok"]:
-        return CONDITIONAL, (f"holds for balanced classes ({bal_text}); fails with class imbalance ({imb_text}; at w = 0 the "
+        return CONDITIONAL, (f"holds for {bal_text}; fails with class imbalance ({imb_text}; at w = 0 the "
                              f"logistic steady state is {fmt(w0_ratio)}x eq. (14))")
     return FAILS, None
 

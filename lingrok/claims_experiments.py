@@ -147,10 +147,12 @@ def check_table1_concentrated(ctx):
     prow = _zetas(paper, "concentrated", ctx.config.eps_values)
     _zeta_evidence(evidence, "paper", paper, prow, "concentrated")
     srows = []
+    named = [("paper", prow)]
     for k, run in stables:
         rows = _zetas(run, "concentrated", ctx.config.eps_values)
         _zeta_evidence(evidence, f"stable {k}", run, rows, "concentrated")
         srows += rows
+        named.append((k, rows))
     evidence["best train accuracy [paper]"] = ev(float(np.max(paper.meas.train.accuracy)), "max over checkpoints", paper.key)
     evidence["Table 1's two d = 2, eps = 0 rows"] = ev([5e5, 4e2], "T_tr listed for the standard and the concentrated row: one "
                                                        "training run has one T_tr, so the rows cannot come from the same run")
@@ -163,8 +165,8 @@ def check_table1_concentrated(ctx):
     zs = [z for *_, z in srows if z is not None]
     summary = (f"concentrated-set zeta = {fmt(min(zs)) if zs else 'undefined'}..{fmt(max(zs)) if zs else ''} in the stable regime and "
                f"{fmt(min(zp)) if zp else 'undefined'}..{fmt(max(zp)) if zp else ''} at the paper's settings (paper: 1.75e4)")
-    short = [f"{name} eps={eps:g}: T_tr = {ttr}, T_te = {tte}" for name, rows in
-             [("stable", srows), ("paper", prow)] for eps, ttr, tte, z in rows if z is None or z < ZETA_GROK]
+    short = [f"{name} eps={eps:g}: T_tr = {ttr}, T_te = {tte}" for name, rows in named
+             for eps, ttr, tte, z in rows if z is None or z < ZETA_GROK]
     if short:
         summary += f"; zeta < {ZETA_GROK:g} where " + "; ".join(short)
     return finding(verdict, summary, evidence, cond)

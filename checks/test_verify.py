@@ -274,3 +274,12 @@ def test_eq14_balanced_class_condition_can_fail():
     failed = check_eq14(_eq14_fake_context(4.0 * tol))
     assert failed.verdict == FAILS
     assert failed.evidence["max |b| vs eq.(14)'s 0 [S35-35, balanced]"].value == pytest.approx(4.0 * tol)
+
+
+def test_censored_first_flags_a_supremum_reached_only_at_the_horizon():
+    from lingrok.claims_common import censored_first
+
+    t = np.array([0, 10, 100, 1000])
+    assert censored_first(t, [0.5, 0.6, 0.7, 0.9], 0.0)
+    assert not censored_first(t, [0.5, 0.9, 0.7, 0.9], 0.0)
+    assert not censored_first(t, [0.5, 0.9, 0.9, 0.8], 0.0)

@@ -17,6 +17,7 @@ __all__ = [
     "all_checks",
     "settled_time",
     "first_time",
+    "censored_first",
     "at_time",
     "even",
     "fmt",
@@ -59,6 +60,12 @@ def first_time(t, values, eps: float):
     """Definition 3.4's T(eps): first checkpoint with values >= (1 - eps) max (numerics.grokking)."""
     c = accuracy_crossing(t, values, eps)
     return c.t_first
+
+
+def censored_first(t, values, eps: float) -> bool:
+    """Whether Definition 3.4's T(eps) is censored: the supremum is attained only at the last checkpoint, so
+    the horizon may have cut the curve short (numerics.grokking.Crossing.sup_at_last_only)."""
+    return bool(accuracy_crossing(t, values, eps).sup_at_last_only)
 
 
 def at_time(t, values, when: float):

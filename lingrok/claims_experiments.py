@@ -15,7 +15,7 @@ from numerics.grokking import grokking_times, parity_differences, phase_two_end
 from numerics.schedule import log_schedule
 from theory.stability import augmented_features, late_time_stability
 
-from lingrok.claims_common import even, first_time, fmt, is_increasing, settled_time
+from lingrok.claims_common import censored_first, even, first_time, fmt, is_increasing, settled_time
 from lingrok.ledger import CONDITIONAL, FAILS, HOLDS, Claim, ev, finding, regime_verdict
 
 __all__ = [
@@ -53,9 +53,20 @@ def _zetas(run, test: str, eps_values) -> list:
 
 
 def _zeta_evidence(evidence, name, run, rows, test):
+    t = run.traj.t
     for eps, ttr, tte, z in rows:
         evidence[f"T_tr, T_te, zeta [{name}, {test}, eps={eps:g}]"] = ev(
             [ttr, tte, z], "Definition 3.4, first checkpoint (numerics.grokking.grokking_times)", run.key, ZETA_GROK)
+        evidence[f"censored T_tr, T_te [{name}, {test}, eps={eps:g}]"] = ev(
+            [censored_first(t, run.meas.train.accuracy, eps), censored_first(t, run.meas.test[test].accuracy, eps)],
+            f"True: the supremum is attained only at the horizon t = {int(t[-1])} (cut off)", run.key)
+
+
+def _censored_note(evidence) -> str:
+    """"; censored (cut off by the horizon): ..." from the censored-flag evidence entries ("" when none is)."""
+    cut = [name.split("[", 1)[1].rstrip("]") for name, e in evidence.items()
+           if name.startswith("censored T_tr, T_te [") and any(e.value)]
+    return f"; censored (supremum only at the horizon): {', '.join(cut)}" if cut else ""
 
 
 # ---------------------------------------------------------------- Appendix B regime
@@ -126,7 +137,7 @@ def check_table1_standard(ctx):
     ok = all(z is not None and z < ZETA_GROK for z in zs)
     finite = [z for z in zs if z is not None]
     return finding(HOLDS if ok else FAILS, f"standard-set zeta = {fmt(min(finite))}..{fmt(max(finite))} in every run "
-                   f"(grokking needs >= {ZETA_GROK:g}; paper: 4 and 1)", evidence)
+                   f"(grokking needs >= {ZETA_GROK:g}; paper: 4 and 1)" + _censored_note(evidence), evidence)
 
 
 T1_CONC = Claim(
@@ -169,6 +180,7 @@ def check_table1_concentrated(ctx):
              for eps, ttr, tte, z in rows if z is None or z < ZETA_GROK]
     if short:
         summary += f"; zeta < {ZETA_GROK:g} where " + "; ".join(short)
+    summary += _censored_note(evidence)
     return finding(verdict, summary, evidence, cond)
 
 

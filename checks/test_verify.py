@@ -283,3 +283,26 @@ def test_censored_first_flags_a_supremum_reached_only_at_the_horizon():
     assert censored_first(t, [0.5, 0.6, 0.7, 0.9], 0.0)
     assert not censored_first(t, [0.5, 0.9, 0.7, 0.9], 0.0)
     assert not censored_first(t, [0.5, 0.9, 0.9, 0.8], 0.0)
+
+
+def test_phase_measurement_on_a_recorded_run_equals_a_fresh_one():
+    """The ledger reuses its stable runs: rules on recorded checkpoints + rerun brackets = a fresh step-resolved run."""
+    from numerics.datasets import PlantedSpec, concentrated_test, planted_dataset
+    from numerics.engine import run_gd
+    from numerics.schedule import log_schedule
+
+    from lingrok.phase_predict import phase_context, phase_measurement, phase_measurement_recorded
+
+    spec = PlantedSpec(d=2, n_pos=20, n_neg=20, k_pos=6, k_neg=3, gamma=0.3, gap=0.3, seed=3)
+    ds = planted_dataset(spec)
+    test = concentrated_test(spec, 300, alpha=10.0, seed=4)
+    from theory.stability import sharpness_at_init
+
+    eta = 1.0 / sharpness_at_init(ds.X, ds.y, eta=1.0).lambda_max
+    pc = phase_context(ds.X, ds.y, test.X, test.y, eta=eta)
+    fresh = phase_measurement(ds.X, ds.y, test.X, test.y, eta=eta, steps=pc.horizon, support=pc.support)
+    tr = run_gd(ds.X, ds.y, eta=eta, steps=pc.horizon, checkpoints=log_schedule(pc.horizon, 20))
+    reused = phase_measurement_recorded(ds.X, ds.y, test.X, test.y, tr.t, tr.w, tr.b, eta=eta, support=pc.support)
+    for name in ("phase1_end", "phase2_end", "T_tr", "T_te"):
+        assert reused[name].step == fresh[name].step, name
+        assert reused[name].censored == fresh[name].censored, name

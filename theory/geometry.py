@@ -397,7 +397,7 @@ def paper_assumptions(X, y, *, b_zero_tol: float = B_S_ZERO_TOL, support_tol: fl
     n = X.shape[0]
     Z = y[:, None] * np.hstack([X, np.ones((n, 1))])
     rank_all = np.linalg.matrix_rank(Z)
-    rank_S = np.linalg.matrix_rank(Z[s7.support])  # 0 for an empty support
+    rank_S = np.linalg.matrix_rank(Z[s7.support]) if s7.support.size else 0  # numpy < 2 raises on an empty matrix
     th7 = np.append(s7.w_hat, s7.b_hat)
     th9 = np.append(s9.w_hat, s9.b_hat)
     return PaperAssumptions(

@@ -101,3 +101,25 @@ def test_out_of_range_flags_are_exit_2(capsys, symmetric_files, flag, value, mes
 def test_missing_file_is_exit_2(capsys, tmp_path):
     code, _, err = run_cli(capsys, "predict", str(tmp_path / "nope.npz"))
     assert code == 2 and "no such file" in err
+
+
+def test_large_steps_name_the_theory_behind_each_time(capsys, tmp_path):
+    """Issue 14: above eta lambda_max(H(0)) = 2 the times come from theory.large_step's period-2 model where it
+    gives them, and the output says so; in the stable regime from theory.phases."""
+    from numerics.datasets import PlantedSpec, concentrated_test, planted_dataset
+
+    spec = PlantedSpec(d=2, n_pos=30, n_neg=30, k_pos=8, k_neg=4, gamma=0.05, gap=0.05, seed=3)
+    data = planted_dataset(spec)
+    conc = concentrated_test(spec, 300, seed=4)
+    train, test = save_data(tmp_path / "train.npz", data.X, data.y), save_data(tmp_path / "conc.npz", conc.X, conc.y)
+    Z = np.hstack([data.X, np.ones((data.X.shape[0], 1))])
+    lam = float(np.linalg.eigvalsh(Z.T @ Z / 4)[-1])
+    for c, regime in ((0.5, "stable"), (8.0, "unstable")):
+        code, out, _ = run_cli(capsys, "predict", str(train), "--test", str(test), "--eta", repr(c / lam), "--json")
+        r = json.loads(out)
+        assert code == 0 and r["regime"] == regime
+        theory = "theory.phases" if regime == "stable" else "theory.large_step"
+        assert r["predicted_by"]["T_tr"].startswith(theory) and r["predicted_by"]["T_te"].startswith(theory)
+        assert r["T_tr_predicted"] > 0 and r["T_te_predicted"] > 0
+        if regime == "unstable":
+            assert r["large_step_prediction"]["t_test_predicted"]["either"] == r["T_te_predicted"]

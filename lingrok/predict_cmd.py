@@ -130,8 +130,32 @@ def _phase_keys(train, test, eta: float) -> dict:
         pred, ctx = phase_prediction(train.X, train.y, tX, ty, eta=eta)
     except (ValueError, RuntimeError, ArithmeticError, np.linalg.LinAlgError) as exc:
         return {"T_tr_predicted": None, "T_te_predicted": None, "phases": {"phase1_end": None, "phase2_end": None},
-                "regime": None, "phase_prediction": {"error": f"{type(exc).__name__}: {exc}"}}
-    return prediction_json(pred, ctx, has_test=test is not None)
+                "regime": None, "predicted_by": None, "phase_prediction": {"error": f"{type(exc).__name__}: {exc}"}}
+    out = prediction_json(pred, ctx, has_test=test is not None)
+    phases_words = "theory.phases (finite-time theory of the stable regime, errors stated)"
+    out["predicted_by"] = {"T_tr": phases_words, "T_te": phases_words if test is not None else None}
+    if out["regime"] == "stable":
+        return out
+    # Large steps (issue 14): the period-2 cycle delays training and test accuracy; theory.large_step's
+    # reduced two-step model predicts when each parity classifies every point. Its times replace the
+    # stable-regime theory's wherever it gives them; otherwise the latter stands, marked as used beyond
+    # its validity.
+    from lingrok.large_step_report import cycle_prediction
+
+    beyond = "theory.phases, beyond its validity (eta lambda_max(H(0)) > 2): no stated error"
+    out["predicted_by"] = {"T_tr": beyond, "T_te": beyond if test is not None else None}
+    try:
+        end, cycle = cycle_prediction(train.X, train.y, (test.X, test.y) if test is not None else None, eta=eta)
+    except (ValueError, RuntimeError, ArithmeticError, np.linalg.LinAlgError) as exc:
+        out["large_step_prediction"] = {"error": f"{type(exc).__name__}: {exc}"}
+        return out
+    words = f"theory.large_step (period-2 cycle; {cycle['validity']})"
+    out["large_step_prediction"] = {"oscillation_end_predicted": end, **cycle}
+    for key, times in (("T_tr", cycle["t_train_predicted"]), ("T_te", cycle["t_test_predicted"])):
+        if times is not None and times.get("either") is not None:
+            out[f"{key}_predicted"] = times["either"]  # the first step from which one parity classifies every point
+            out["predicted_by"][key] = words
+    return out
 
 
 def _print_human(r: dict) -> None:

@@ -178,6 +178,32 @@ def _print_human(r: dict) -> None:
     if r["T_te_asymptotic"] is not None or "test" in r:
         print(f"asymptotic test time on {r['test']} (exact sweep of theta_hat log t + theta_tilde): "
               f"T_te = {r['T_te_asymptotic']} steps (sup accuracy {r['asymptotic_test_accuracy']['sup']:.4f})")
+    _print_finite_time(r)
+
+
+def _print_finite_time(r: dict) -> None:
+    """The finite-time predictions (issues 13, 14): phases, T_tr, T_te, each with what produced it."""
+    if r.get("regime") is None:
+        print(f"finite-time prediction: not available ({r.get('phase_prediction', {}).get('error')})")
+        return
+    print(f"regime: {r['regime']} (eta lambda_max(H(0)) = {r['eta_lambda_max_H0']:.3g}); {r['regime_note']}")
+    pp = r.get("phase_prediction", {})
+    errors, censored = pp.get("relative_error", {}), pp.get("censored", {})
+
+    def fmt(key, value):
+        if value is None:
+            return "n/a"
+        err = errors.get(key)
+        return (f"{value:.6g} steps" + (f" (+-{100 * err:.2g}%)" if err is not None else "")
+                + (" [censored by the horizon]" if censored.get(key) else ""))
+
+    ph = r["phases"]
+    print(f"phases (theory.phases): phase 1 ends {fmt('phase1_end', ph['phase1_end'])}, "
+          f"phase 2 ends {fmt('phase2_end', ph['phase2_end'])}")
+    for key in ("T_tr", "T_te"):
+        by = (r.get("predicted_by") or {}).get(key)
+        if by is not None:
+            print(f"{key} predicted: {fmt(key, r[f'{key}_predicted'])}, by {by}")
 
 
 def run(args) -> int:

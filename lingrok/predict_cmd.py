@@ -9,6 +9,7 @@ Theorem 4.5, Theorem 4.6's T_te (headline and bounds), and, given a test set, th
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -141,11 +142,19 @@ def _phase_keys(train, test, eta: float) -> dict:
     # stable-regime theory's wherever it gives them; otherwise the latter stands, marked as used beyond
     # its validity.
     from lingrok.large_step_report import cycle_prediction
+    from lingrok.stability_report import CYCLE_MAX_SHARPNESS
 
     beyond = "theory.phases, beyond its validity (eta lambda_max(H(0)) > 2): no stated error"
     out["predicted_by"] = {"T_tr": beyond, "T_te": beyond if test is not None else None}
+    if out["eta_lambda_max_H0"] > CYCLE_MAX_SHARPNESS:
+        out["large_step_prediction"] = {"error": f"numeric range: eta lambda_max(H(0)) = {out['eta_lambda_max_H0']:.3g} "
+                                                 f"exceeds {CYCLE_MAX_SHARPNESS:g}, where the cycle model's ODE is too "
+                                                 "stiff to integrate (such a cycle ends within ~10 steps)"}
+        return out
     try:
-        end, cycle = cycle_prediction(train.X, train.y, (test.X, test.y) if test is not None else None, eta=eta)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # overflow inside the model is handled there
+            end, cycle = cycle_prediction(train.X, train.y, (test.X, test.y) if test is not None else None, eta=eta)
     except (ValueError, RuntimeError, ArithmeticError, np.linalg.LinAlgError) as exc:
         out["large_step_prediction"] = {"error": f"{type(exc).__name__}: {exc}"}
         return out

@@ -82,8 +82,32 @@ def test_pages_carry_no_run_dependent_text(pages):
         assert text.endswith("\n") and not text.endswith("\n\n"), rel
 
 
+def _pinned_release(package: str) -> str | None:
+    """The release of ``package`` that constraints/ci.txt pins (the one CI renders the committed pages with)."""
+    pins = REPO / "constraints" / "ci.txt"
+    for line in pins.read_text().splitlines() if pins.is_file() else ():
+        name, _, version = line.partition("==")
+        if name.strip().lower() == package:
+            return version.strip()
+    return None
+
+
+def _rendered_by_the_pinned_sympy():
+    """The committed pages are sympy's LaTeX as printed by the release CI pins; other releases print the same
+    mathematics differently (sympy 1.12 writes `d^{2} \\cdot \\left(` where 1.14 writes `d^{2} \\left(`), so the
+    byte-for-byte staleness check is meaningful only there. Elsewhere (the lowest-releases run) it is skipped,
+    saying why; the derivations themselves are still verified by checks/test_derivations.py."""
+    import sympy
+
+    pinned = _pinned_release("sympy")
+    if pinned is not None and sympy.__version__ != pinned:
+        pytest.skip(f"committed pages are rendered with sympy {pinned} (constraints/ci.txt); sympy {sympy.__version__} "
+                    "prints LaTeX differently")
+
+
 def test_committed_docs_are_up_to_date(pages):
     """What `lingrok docs --check` checks in CI: if this fails, run `lingrok docs` and commit."""
+    _rendered_by_the_pinned_sympy()
     diff = compare_docs(REPO / "docs", pages)
     assert diff.up_to_date, diff
 
@@ -119,6 +143,7 @@ def test_check_fails_on_edited_missing_and_stale_pages_and_docs_repairs(tmp_path
 
 
 def test_check_passes_through_the_command_line(capsys):
+    _rendered_by_the_pinned_sympy()
     code, out, err = run_cli(capsys, "docs", "--check", "--out", str(REPO / "docs"))
     assert code == 0, err
     assert "up to date" in out

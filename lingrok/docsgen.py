@@ -452,6 +452,8 @@ def _class_section(name: str, cls) -> list[str]:
 
 
 def _constant_line(name: str, value, comment: str | None) -> str:
+    if type(value).__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        value = value.item()  # a numpy scalar's repr changed in numpy 2 (np.float64(...)); show the number
     if isinstance(value, (set, frozenset)):  # iteration order of a set follows the hash seed
         items = ", ".join(sorted(_stable(repr(v)) for v in value))
         text = f"{type(value).__name__}({{{items}}})" if items else f"{type(value).__name__}()"

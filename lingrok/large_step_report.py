@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["HORIZON_FACTOR", "MIN_HORIZON", "cycle_prediction"]
+__all__ = ["CYCLE_MAX_SHARPNESS", "HORIZON_FACTOR", "MIN_HORIZON", "cycle_prediction"]
 
 MIN_HORIZON = 1e8  # the model's horizon in GD steps (at least 10x the run's --steps)
 HORIZON_FACTOR = 10
+# theory.large_step's cycle ODE gets stiffer with eta lambda_max(H(0)): measured on a 20-point set
+# rescaled by powers of two, 0.2 s up to 3.5e11, 16 s at 3.6e14, no end at 1e28 (coordinates 1e15);
+# above 1e12 the prediction is refused with a numeric-range reason (such a cycle ends within ~10 steps).
+CYCLE_MAX_SHARPNESS = 1e12
 
 
 def _num(v):
@@ -25,8 +29,17 @@ def cycle_prediction(X, y, test=None, *, eta, reduction="sum", steps=0) -> tuple
     Args:
         X, y: training set.  test: optional (X_test, y_test) for the predicted T_te.
         eta: step size.  reduction: "sum" or "mean".  steps: the run's GD steps (sets the horizon).
+
+    Raises:
+        FloatingPointError: eta lambda_max(H(0)) exceeds CYCLE_MAX_SHARPNESS (the model's ODE is too stiff).
     """
     from theory.large_step import cycle_accuracy_times, predict_cycle
+    from theory.stability import sharpness_at_init
+
+    eta_lambda = sharpness_at_init(X, y, eta=eta, reduction=reduction).eta_lambda
+    if eta_lambda > CYCLE_MAX_SHARPNESS:
+        raise FloatingPointError(f"eta lambda_max(H(0)) = {eta_lambda:.3g} exceeds {CYCLE_MAX_SHARPNESS:g}, "
+                                 "where the model's ODE is too stiff to integrate (such a cycle ends within ~10 steps)")
 
     horizon = max(MIN_HORIZON, HORIZON_FACTOR * float(steps))
     pr = predict_cycle(X, y, eta=eta, t_max=horizon, reduction=reduction)

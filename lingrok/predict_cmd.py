@@ -142,15 +142,9 @@ def _phase_keys(train, test, eta: float) -> dict:
     # stable-regime theory's wherever it gives them; otherwise the latter stands, marked as used beyond
     # its validity.
     from lingrok.large_step_report import cycle_prediction
-    from lingrok.stability_report import CYCLE_MAX_SHARPNESS
 
     beyond = "theory.phases, beyond its validity (eta lambda_max(H(0)) > 2): no stated error"
     out["predicted_by"] = {"T_tr": beyond, "T_te": beyond if test is not None else None}
-    if out["eta_lambda_max_H0"] > CYCLE_MAX_SHARPNESS:
-        out["large_step_prediction"] = {"error": f"numeric range: eta lambda_max(H(0)) = {out['eta_lambda_max_H0']:.3g} "
-                                                 f"exceeds {CYCLE_MAX_SHARPNESS:g}, where the cycle model's ODE is too "
-                                                 "stiff to integrate (such a cycle ends within ~10 steps)"}
-        return out
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # overflow inside the model is handled there

@@ -272,7 +272,7 @@ def _flow_compare(ctx, run, tag):
     T_gd = settled_time(t, acc_gd, float(np.max(acc_gd)))
     T_fl = settled_time(t, acc_fl, float(np.max(acc_fl)))
     p2_gd, p2_fl = phase_two_end(t, run.meas.distance).t, phase_two_end(t, dist_fl).t
-    return dict(b_err=b_err, w_err=w_err, T_gd=T_gd, T_fl=T_fl, p2_gd=p2_gd, p2_fl=p2_fl, nfev=fl.nfev, wall=fl.wall_time)
+    return dict(b_err=b_err, w_err=w_err, T_gd=T_gd, T_fl=T_fl, p2_gd=p2_gd, p2_fl=p2_fl)
 
 
 def _within(a, b, rtol):

@@ -37,7 +37,7 @@ from checks.tolerances import (
     AGREE_TTE_BALANCED_MAX,
     AGREE_TTE_FACTOR,
 )
-from lingrok.claims_common import settled_time
+from lingrok.ledger.claims_common import settled_time
 from numerics.datasets import PlantedSpec, concentrated_test, planted_dataset
 from numerics.engine import run_gd, run_gd_batch
 from numerics.flow import logistic_flow

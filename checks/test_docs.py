@@ -1,4 +1,4 @@
-"""`lingrok docs`: generated derivation pages and API reference (lingrok/docsgen.py, lingrok/docs_cmd.py).
+"""`lingrok docs`: generated derivation pages and API reference (lingrok/documents/generate.py, lingrok/commands/docs.py).
 
 * generation is deterministic: twice in one process, and in a fresh process with another hash seed;
 * `lingrok docs --check` passes on the committed docs/ and fails (exit 1, naming the file and the
@@ -31,7 +31,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from lingrok.cli import main
-from lingrok.docsgen import (
+from lingrok.documents.generate import (
     GENERATED_MARKER,
     compare_docs,
     generate_docs,
@@ -64,7 +64,7 @@ def test_generation_is_deterministic_in_process(pages):
 
 def test_generation_is_deterministic_across_processes(pages):
     """A fresh interpreter with another hash seed produces the same bytes."""
-    code = ("import json, sys; from lingrok.docsgen import generate_docs; "
+    code = ("import json, sys; from lingrok.documents.generate import generate_docs; "
             "sys.stdout.write(json.dumps(generate_docs()))")
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env,
@@ -211,7 +211,7 @@ def test_derivation_page(derivation_id, pages):
 def test_failed_derivation_page_says_which_step_failed():
     import sympy as sp
 
-    from lingrok.docsgen import derivation_page
+    from lingrok.documents.generate import derivation_page
     from theory.derivation import Derivation, Step, eq
 
     x = sp.Symbol("x", positive=True)

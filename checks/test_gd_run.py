@@ -1,4 +1,4 @@
-"""lingrok.gd_run: the one GD path of `lingrok verify`, `reproduce` and `sweep` (run, measure, describe).
+"""numerics.runs: the one GD path of `lingrok verify`, `reproduce` and `sweep` (run, measure, describe).
 
 * the exact engine ("numba") equals numerics.engine.reference_gd bit for bit on the run's own
   checkpoints, the "numpy" backend equals numerics.engine.naive_gd bit for bit, and the two agree
@@ -29,7 +29,7 @@ from checks.tolerances import (
     SUBNORMAL_ATOL,
     scaled_error,
 )
-from lingrok.gd_run import GD_METHOD, checkpoint_steps, describe, measure, run, run_batch
+from numerics.runs import GD_METHOD, checkpoint_steps, describe, measure, run, run_batch
 
 STEPS, PER_DECADE = 300, 5
 

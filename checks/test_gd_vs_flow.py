@@ -1,4 +1,4 @@
-"""GD against the gradient flow, and eq. (11) with the time variable made correct (lingrok.gd_vs_flow).
+"""GD against the gradient flow, and eq. (11) with the time variable made correct (lingrok.compare.gd_vs_flow).
 
 Claims checked:
 
@@ -30,7 +30,7 @@ from checks.tolerances import (
     GDF_FLOW_SOLVERS_RTOL,
     GDF_ORDER_RATIO_ATOL,
 )
-from lingrok.gd_vs_flow import (
+from lingrok.compare.gd_vs_flow import (
     Eq11Constants,
     compare_with_flow,
     eq11_constants,

@@ -1,4 +1,4 @@
-"""Ledger mechanics (lingrok.ledger): records, verdict vocabulary, combination rules, rendering."""
+"""Ledger mechanics (lingrok.ledger.records): records, verdict vocabulary, combination rules, rendering."""
 
 import json
 import math
@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from lingrok.ledger import (
+from lingrok.ledger.records import (
     CONDITIONAL,
     ERROR,
     FAILS,

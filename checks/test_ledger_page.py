@@ -12,9 +12,9 @@ import json
 import math
 from pathlib import Path
 
-from lingrok.ledger import ledger_to_dict
-from lingrok.verify_cmd import build_ledger
-from lingrok.verify_config import default_config
+from lingrok.ledger.records import ledger_to_dict
+from lingrok.commands.verify import build_ledger
+from lingrok.ledger.config import default_config
 
 from checks.tolerances import LEDGER_EVIDENCE_RTOL
 

@@ -2,7 +2,7 @@
 
 Random planted sets (numerics.datasets): d from 2 to 8, imbalanced support counts k+/k-, imbalanced
 class sizes n+/n-, gamma in [0.05, 0.5], eta with eta lambda_max(H(0)) in [0.1, 1.9] (stable regime).
-Both sides use the same horizon (lingrok.phase_predict.phase_context) and the same rules; GD is
+Both sides use the same horizon (lingrok.compare.phases.phase_context) and the same rules; GD is
 measured at step resolution. Tolerances (checks/tolerances.py) come from the theory's stated error
 (PHASE_ERR_FACTOR x err) and the grids (PHASE_GRID_RTOL, PHASE_STEP_SLACK); the issue's targets
 (25% for T_tr, T_te; a factor 2 for the phase ends) are asserted wherever the stated error is within
@@ -25,7 +25,7 @@ from checks.tolerances import (
     PHASE_STEP_SLACK,
     PHASE_TIME_RTOL,
 )
-from lingrok.phase_predict import phase_context, phase_measurement, phase_prediction
+from lingrok.compare.phases import phase_context, phase_measurement, phase_prediction
 from numerics.datasets import PlantedSpec, concentrated_test, planted_dataset
 from theory.geometry import paper_assumptions
 from theory.stability import sharpness_at_init

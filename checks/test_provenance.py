@@ -101,9 +101,9 @@ def test_an_entry_outside_the_project_is_refused(tree):
 
 
 def test_the_reproduction_depends_on_the_engine_and_the_theory():
-    from lingrok.reproduce_archive import ENTRY_MODULES
+    from lingrok.reproduction.archive import ENTRY_MODULES
 
     files = source_fingerprint(ENTRY_MODULES).files
     for module in ("numerics.engine_kernels", "numerics.measure", "theory.geometry", "theory.residual",
-                   "lingrok.gd_run", "lingrok.experiment", "lingrok.reproduce_report"):
+                   "numerics.runs", "lingrok.compare.experiment", "lingrok.reproduction.report"):
         assert module in files

@@ -14,11 +14,11 @@ import math
 import numpy as np
 import pytest
 
-from lingrok.array_backend import BackendUnavailable, array_gd, backend_available
+from numerics.array_engine import BackendUnavailable, array_gd, backend_available
 from lingrok.cli import main
-from lingrok.experiment import run_experiment
-from lingrok.reproduce import PAPER_TABLE1, fig2_setups, fig4_setups, format_steps, table1_setups
-from lingrok.reproduce_report import paper_value
+from lingrok.compare.experiment import run_experiment
+from lingrok.reproduction.runs import PAPER_TABLE1, fig2_setups, fig4_setups, format_steps, table1_setups
+from lingrok.reproduction.report import paper_value
 from numerics.datasets import PlantedSpec, concentrated_test, planted_dataset, standard_test
 from numerics.engine import naive_gd
 from numerics.schedule import log_schedule
@@ -192,7 +192,7 @@ def test_paper_table_is_as_printed():
 
 
 def test_figures_are_byte_identical_when_regenerated(small_run, tmp_path):
-    from lingrok.figures import run_figure
+    from lingrok.reproduction.figures import run_figure
 
     _, _, res = small_run
     a = run_figure(res, tmp_path / "a", title="t", gamma=1e-2)
@@ -251,7 +251,7 @@ def test_cli_quick_table1_writes_our_numbers_beside_the_papers(tmp_path, capsys)
 def test_archive_round_trips_every_field_exactly(small_run, tmp_path):
     import dataclasses
 
-    from lingrok.reproduce_archive import load_archive, save_archive
+    from lingrok.reproduction.archive import load_archive, save_archive
 
     _, _, res = small_run
     setups = {s.key: s for s in fig2_setups("quick")}

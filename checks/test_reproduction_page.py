@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 
 from lingrok.cli import main
-from lingrok.reproduce import run_setup, table1_setups
-from lingrok.reproduce_archive import load_archive
+from lingrok.reproduction.runs import run_setup, table1_setups
+from lingrok.reproduction.archive import load_archive
 
 from checks.tolerances import REPRO_PREFIX_RTOL, REPRO_PREFIX_STEPS
 

@@ -1,4 +1,4 @@
-"""lingrok.sweep: TOML grids, resumable at-most-once CSV rows, and a real dask.distributed cluster.
+"""lingrok.sweeps.sweep: TOML grids, resumable at-most-once CSV rows, and a real dask.distributed cluster.
 
 The cluster tests start a LocalCluster of two single-threaded worker PROCESSES on 127.0.0.1, run
 a tiny sweep, SIGKILL a busy worker mid-sweep, interrupt and resume, and check that every run of
@@ -18,7 +18,7 @@ import pytest
 
 from lingrok.cli import main
 from lingrok.errors import UsageError
-from lingrok.sweep import (
+from lingrok.sweeps.sweep import (
     builtin_sweeps,
     columns,
     parse_config,
@@ -207,7 +207,7 @@ def test_sweep_on_a_scheduler_address(cluster, tmp_path):
 
 def test_rows_of_other_code_are_never_resumed(cluster, tmp_path):
     from lingrok.errors import UsageError
-    from lingrok.sweep import PROVENANCE_FILE, stale_provenance, sweep_fingerprint
+    from lingrok.sweeps.sweep import PROVENANCE_FILE, stale_provenance, sweep_fingerprint
 
     _, client = cluster
     cfg = parse_config(TINY.replace("steps = 300000", "steps = 2000"))

@@ -1,4 +1,4 @@
-"""`lingrok verify` (lingrok.verify_cmd) and the claim checks' verdict logic, at quick scale.
+"""`lingrok verify` (lingrok.commands.verify) and the claim checks' verdict logic, at quick scale.
 
 Fast tests use stub contexts, cheap pieces, and the whole quick ledger for two seeds (~20 s).
 """
@@ -11,10 +11,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from lingrok import claims_common
+from lingrok.ledger import claims_common as claims_common
 from lingrok.cli import main
-from lingrok.ledger import CONDITIONAL, ERROR, FAILS, HOLDS, Claim, ev, finding
-from lingrok.verify_config import default_config, quick_config
+from lingrok.ledger.records import CONDITIONAL, ERROR, FAILS, HOLDS, Claim, ev, finding
+from lingrok.ledger.config import default_config, quick_config
 
 
 def _fake_checks(raise_in=None):
@@ -110,7 +110,7 @@ def _geometry_stub(gap, control_gap, b_s=0.0):
 
 @pytest.mark.parametrize("gap, control_gap, verdict", [(1e-13, 0.1, HOLDS), (1e-6, 0.1, FAILS), (1e-13, 1e-8, FAILS)])
 def test_thm4_3_verdict_follows_the_gaps(gap, control_gap, verdict):
-    from lingrok.claims_geometry import check_thm4_3
+    from lingrok.ledger.claims_geometry import check_thm4_3
 
     assert check_thm4_3(_geometry_stub(gap, control_gap)).verdict == verdict
 
@@ -124,7 +124,7 @@ def _kick_stub(factor):
 
 
 def test_eq10_verdict_follows_the_measured_rate():
-    from lingrok.claims_bias import check_ode
+    from lingrok.ledger.claims_bias import check_ode
 
     # measured rate eta-independent and 1/eta below eq. (10)'s: fails; measured equal to it: holds
     assert check_ode(_kick_stub(1.0)).verdict == FAILS
@@ -133,7 +133,7 @@ def test_eq10_verdict_follows_the_measured_rate():
 
 
 def test_settled_time_and_monotonicity():
-    from lingrok.claims_common import is_increasing, settled_time
+    from lingrok.ledger.claims_common import is_increasing, settled_time
 
     t = np.array([0, 1, 10, 100, 1000])
     assert settled_time(t, [0.0, 1.0, 0.5, 0.96, 0.97], 0.95) == 100
@@ -145,7 +145,7 @@ def test_settled_time_and_monotonicity():
 @pytest.mark.parametrize("n_pos, n_neg", [(150, 50), (50, 150), (100, 100)])
 def test_bias_steady_states_at_w0(n_pos, n_neg):
     """At w = 0 the logistic steady state is log(n+/n-), eq. (14)'s is half of it (derivation eq14-steady-state)."""
-    from lingrok.claims_bias import eq14_steady_bias, logistic_steady_bias
+    from lingrok.ledger.claims_bias import eq14_steady_bias, logistic_steady_bias
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(n_pos + n_neg, 2))
@@ -159,7 +159,7 @@ def test_bias_steady_states_at_w0(n_pos, n_neg):
 
 
 def test_long_runs_resume_from_the_state_directory(tmp_path):
-    from lingrok.verify_context import VerifyContext
+    from lingrok.ledger.context import VerifyContext
 
     cfg = dataclasses.replace(quick_config(0), small_paper_steps=3000)
     first = VerifyContext(cfg, state_dir=tmp_path / ".state").small_paper_run()
@@ -173,7 +173,7 @@ def test_long_runs_resume_from_the_state_directory(tmp_path):
 
 def test_quick_verdicts_survive_an_independent_seed():
     """The whole quick ledger (~10 s a seed): no check raises, and the verdicts do not depend on the seed."""
-    from lingrok.verify_cmd import build_ledger
+    from lingrok.commands.verify import build_ledger
 
     l0 = build_ledger(quick_config(0))[0]
     l1 = build_ledger(quick_config(1))[0]
@@ -186,7 +186,7 @@ def test_quick_verdicts_survive_an_independent_seed():
 
 
 def test_compare_time_judges_only_within_the_stated_error_and_flags_censoring():
-    from lingrok.claims_grokking import PHASE_TIME_RTOL, compare_time
+    from lingrok.ledger.claims_grokking import PHASE_TIME_RTOL, compare_time
 
     rt = dict(rtol=PHASE_TIME_RTOL)
     assert compare_time(100.0, 0.01, False, 110, False, 1000, **rt)["status"] == "agrees"
@@ -212,8 +212,8 @@ def _fake_rows(cmps):
 
 
 def test_phase_and_grokking_time_verdicts_can_fail_and_say_why():
-    from lingrok.claims_corrected import grokking_time_verdict
-    from lingrok.claims_grokking import compare_time, phase_comparison_verdict
+    from lingrok.ledger.claims_corrected import grokking_time_verdict
+    from lingrok.ledger.claims_grokking import compare_time, phase_comparison_verdict
 
     good = {"T_te": compare_time(100.0, 0.01, False, 101, False, 10_000, rtol=0.25),
             "T_tr": compare_time(50.0, 0.01, False, 50, False, 10_000, rtol=0.25)}
@@ -233,7 +233,7 @@ def test_phase_and_grokking_time_verdicts_can_fail_and_say_why():
 
 
 def test_phases_verdict_fails_on_a_failed_prediction_even_if_the_paper_sub_checks_pass():
-    from lingrok.claims_grokking import phases_verdict
+    from lingrok.ledger.claims_grokking import phases_verdict
 
     a = dict(t1=10, t2=100, order=True, rise=True, fall=True, slope_ok=True, dip=True, d1=0.1, d2=0.3, d_end=0.01,
              decline=0.05)
@@ -245,7 +245,7 @@ def test_phases_verdict_fails_on_a_failed_prediction_even_if_the_paper_sub_check
 
 def _eq14_fake_context(balanced_bias: float):
     """Stable runs whose bias sits on the logistic steady state (imbalanced sets) and at ``balanced_bias`` (balanced)."""
-    from lingrok.claims_bias import logistic_steady_bias
+    from lingrok.ledger.claims_bias import logistic_steady_bias
 
     rng = np.random.default_rng(0)
     t = np.arange(0, 4001, 2)
@@ -264,7 +264,7 @@ def _eq14_fake_context(balanced_bias: float):
 
 
 def test_eq14_balanced_class_condition_can_fail():
-    from lingrok.claims_bias import check_eq14, eq14_balanced_atol
+    from lingrok.ledger.claims_bias import check_eq14, eq14_balanced_atol
 
     tol = eq14_balanced_atol(100)
     # the imbalanced sets follow the logistic steady state (about 2x eq. (14)): the claim can at best hold under conditions
@@ -277,7 +277,7 @@ def test_eq14_balanced_class_condition_can_fail():
 
 
 def test_censored_first_flags_a_supremum_reached_only_at_the_horizon():
-    from lingrok.claims_common import censored_first
+    from lingrok.ledger.claims_common import censored_first
 
     t = np.array([0, 10, 100, 1000])
     assert censored_first(t, [0.5, 0.6, 0.7, 0.9], 0.0)
@@ -291,7 +291,7 @@ def test_phase_measurement_on_a_recorded_run_equals_a_fresh_one():
     from numerics.engine import run_gd
     from numerics.schedule import log_schedule
 
-    from lingrok.phase_predict import phase_context, phase_measurement, phase_measurement_recorded
+    from lingrok.compare.phases import phase_context, phase_measurement, phase_measurement_recorded
 
     spec = PlantedSpec(d=2, n_pos=20, n_neg=20, k_pos=6, k_neg=3, gamma=0.3, gap=0.3, seed=3)
     ds = planted_dataset(spec)

@@ -173,7 +173,7 @@ AGREE_HEADLINE_KSTAR_FRACTION = 0.2
 AGREE_TTE_FACTOR = 3.0
 
 
-# --- lingrok.gd_vs_flow and `lingrok stability` (checks/test_gd_vs_flow.py, test_stability_cmd.py) ---
+# --- lingrok.compare.gd_vs_flow and `lingrok stability` (checks/test_gd_vs_flow.py, test_stability_cmd.py) ---
 # Forward Euler is first order: halving eta halves the GD-flow distance at fixed flow time up to an
 # O(eta lambda_max) correction; measured ratios 0.47-0.50 for eta lambda_max(H(0)) <= 0.4.
 GDF_ORDER_RATIO_ATOL = 0.05
@@ -192,7 +192,7 @@ GDF_EQ11_LITERAL_FACTOR = 10.0
 GDF_EQ11_ETA_ATOL = 1e-3
 
 
-# --- lingrok.experiment / reproduce: period-2 detection -------------------------------------
+# --- lingrok.compare.experiment / reproduce: period-2 detection -------------------------------------
 # |b(t+1) - b(t)| late in a run: a period-2 cycle (eta lambda_max > 2) jumps by its amplitude
 # (~0.1 for 40 planted points at eta = 0.05); a stable run moves by its drift per step,
 # eta |dL/db| (~5e-5 at eta = 2e-3). A ratio of 100 leaves a factor ~20 on either side.

@@ -184,15 +184,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in SELF_PARSING:
-        if importlib.util.find_spec(f"lingrok.{name}_cmd") is not None:
-            importlib.import_module(f"lingrok.{name}_cmd").add_parser(sub)
+        if importlib.util.find_spec(f"lingrok.commands.{name}") is not None:
+            importlib.import_module(f"lingrok.commands.{name}").add_parser(sub)
     for add in PARSED_HERE.values():
         add(sub)
     return parser
 
 
 def _dispatch(args) -> int:
-    return importlib.import_module(f"lingrok.{args.command}_cmd").run(args)
+    return importlib.import_module(f"lingrok.commands.{args.command}").run(args)
 
 
 def main(argv: list[str] | None = None) -> int:

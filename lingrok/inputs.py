@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -144,25 +142,3 @@ def json_text(report) -> str:
     return json.dumps(_finite_or_null(report), allow_nan=False)
 
 
-def atomic_write(path, data: bytes | str) -> Path:
-    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, fsync, os.replace.
-
-    A failed or interrupted write leaves no partial file (the temporary file is removed) and an
-    existing file at ``path`` untouched. The folder is created when missing. Text is UTF-8.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path

@@ -87,7 +87,7 @@ def source_fingerprint(entry_modules, *, root: Path | None = None) -> Fingerprin
     """Fingerprint the project modules reachable by imports from ``entry_modules``.
 
     Args:
-        entry_modules: dotted module names inside the project (e.g. "lingrok.reproduce_cmd").
+        entry_modules: dotted module names inside the project (e.g. "lingrok.commands.reproduce").
         root: repository root holding the packages (default: this checkout).
 
     Returns:

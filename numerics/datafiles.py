@@ -15,6 +15,7 @@ interrupted or failed write never leaves a partial file behind.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import tempfile
@@ -191,16 +192,38 @@ def save_data(path: str | os.PathLike, X, y, params: dict | None = None) -> Path
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise DataError(f"{path}: folder {folder} does not exist; create it first")
-    handle, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=suffix)
+    if suffix == ".npz":
+        buf = io.BytesIO()
+        np.savez(buf, X=X, y=y, params=np.array(json.dumps(params or {}, sort_keys=True)))
+        payload = buf.getvalue()
+    else:
+        buf = io.StringIO(newline="")
+        writer = csv.writer(buf)
+        writer.writerow([f"x{j}" for j in range(X.shape[1])] + ["y"])
+        for row, label in zip(X, y):
+            writer.writerow([repr(float(v)) for v in row] + [int(label)])
+        payload = buf.getvalue()
+    atomic_write(path, payload)
+    return path
+
+
+def atomic_write(path, data: bytes | str) -> Path:
+    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, fsync, os.replace.
+
+    A failed or interrupted write leaves no partial file (the temporary file is removed) and an
+    existing file at ``path`` untouched. The folder is created when missing. Text is UTF-8.
+    The project's one atomic writer: data files, engine states and every command's output.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "wb" if suffix == ".npz" else "w", **({} if suffix == ".npz" else {"newline": ""})) as out:
-            if suffix == ".npz":
-                np.savez(out, X=X, y=y, params=np.array(json.dumps(params or {}, sort_keys=True)))
-            else:
-                writer = csv.writer(out)
-                writer.writerow([f"x{j}" for j in range(X.shape[1])] + ["y"])
-                for row, label in zip(X, y):
-                    writer.writerow([repr(float(v)) for v in row] + [int(label)])
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -20,8 +20,8 @@ Three engines, one result type (:class:`GDTrajectory`):
 from __future__ import annotations
 
 import hashlib
+import io
 import math
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -31,6 +31,7 @@ import numpy as np
 from scipy.special import expit
 
 from numerics import engine_kernels as _k
+from numerics.datafiles import atomic_write
 from numerics.loss import check_data, check_reduction
 from numerics.schedule import log_schedule, merge_schedules
 from numerics.validation import count
@@ -211,7 +212,6 @@ def _config(prob: _Problem, eta, reduction, steps, ck, theta0) -> dict:
 
 def _save_state(path: Path, config: dict, st: _State, rec_w, rec_b) -> None:
     """Write the state atomically: temp file in the same folder, fsync, os.replace."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     arrays = {
         "kind": np.array(_STATE_KIND),
         "version": np.array(config["version"]),
@@ -229,15 +229,9 @@ def _save_state(path: Path, config: dict, st: _State, rec_w, rec_b) -> None:
         "rec_w": rec_w[: st.ck_pos],
         "rec_b": rec_b[: st.ck_pos],
     }
-    try:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    atomic_write(path, buf.getvalue())
 
 
 def _load_state(path: Path, config: dict, rec_w, rec_b) -> _State:

@@ -128,8 +128,8 @@ def main(argv=None) -> int:
     parser.add_argument("--markdown", help="write a Markdown report here")
     args = parser.parse_args(argv)
 
-    from lingrok.verify_cmd import build_ledger
-    from lingrok.verify_config import quick_config
+    from lingrok.commands.verify import build_ledger
+    from lingrok.ledger.config import quick_config
 
     tic = time.perf_counter()
     base = build_ledger(quick_config(args.seed))[0].verdicts()

@@ -1,7 +1,7 @@
 """Sweep of predicted (theory.phases) vs measured (exact GD, numerics.phases) phase ends, T_tr, T_te (issue 13).
 
 Random planted sets (numerics.datasets) over d in 2..8, imbalanced k+/k- and n+/n-, gamma in
-[0.05, 0.5], eta lambda_max(H(0)) in [0.1, 1.9]; the horizon of lingrok.phase_predict.phase_context,
+[0.05, 0.5], eta lambda_max(H(0)) in [0.1, 1.9]; the horizon of lingrok.compare.phases.phase_context,
 sets whose horizon exceeds --max-horizon skipped (they only cost time). Writes docs/phases/sweep.json
 (every set: spec, eta, prediction, stated error, measurement) and docs/phases/sweep.png (predicted /
 measured per quantity against eta lambda, gamma, class and support imbalance, d), and prints the
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lingrok.phase_predict import phase_context, phase_measurement, phase_prediction
+from lingrok.compare.phases import phase_context, phase_measurement, phase_prediction
 from numerics.datasets import PlantedSpec, concentrated_test, planted_dataset
 from theory.geometry import paper_assumptions
 from theory.stability import sharpness_at_init
@@ -146,7 +146,7 @@ def _run_all(specs, max_horizon: float, workers: int, scheduler: str | None) -> 
 
 
 def main() -> None:
-    from lingrok.inputs import atomic_write
+    from numerics.datafiles import atomic_write
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=40, help="random sets to draw")

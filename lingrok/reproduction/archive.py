@@ -1,6 +1,6 @@
 """The archive of a reproduction: ``results.json``, from which every table, figure and report is rendered.
 
-``lingrok reproduce`` runs GD once and saves every measured run (lingrok.experiment.ExperimentResult)
+``lingrok reproduce`` runs GD once and saves every measured run (lingrok.compare.experiment.ExperimentResult)
 here, together with the setups, the command and a fingerprint of the code that computed the numbers
 (lingrok.provenance). Rendering reads only this archive, so ``lingrok reproduce ... --check`` can
 re-render the report in seconds and tell whether the committed pages are what the code writes, and
@@ -27,10 +27,10 @@ __all__ = ["RESULTS_FILE", "FORMAT", "ENTRY_MODULES", "ArchiveError", "encode", 
 
 RESULTS_FILE = "results.json"
 FORMAT = "lingrok-reproduction/1"
-# Keys every results.json holds (written by lingrok.reproduce_cmd); a file without them is damaged.
+# Keys every results.json holds (written by lingrok.commands.reproduce); a file without them is damaged.
 ARCHIVE_KEYS = ("target", "scale", "command", "out", "figures", "fingerprint", "setups", "results")
 # the commands whose code determines the numbers and the pages (lingrok.provenance follows their imports)
-ENTRY_MODULES = ("lingrok.reproduce_cmd", "lingrok.reproduce_report", "lingrok.experiment", "lingrok.figures")
+ENTRY_MODULES = ("lingrok.commands.reproduce", "lingrok.reproduction.report", "lingrok.compare.experiment", "lingrok.reproduction.figures")
 
 
 class ArchiveError(ValueError):
@@ -41,8 +41,8 @@ def _classes() -> dict:
     from numerics.datasets import PlantedSpec
     from numerics.grokking import PhaseBoundary
 
-    from lingrok.experiment import ExperimentResult, LevelRow, Prediction, TimeRow
-    from lingrok.reproduce import Setup
+    from lingrok.compare.experiment import ExperimentResult, LevelRow, Prediction, TimeRow
+    from lingrok.reproduction.runs import Setup
 
     return {c.__name__: c for c in (ExperimentResult, TimeRow, LevelRow, Prediction, PhaseBoundary, Setup, PlantedSpec)}
 
@@ -110,7 +110,7 @@ def save_archive(out: Path, payload: dict) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"format": FORMAT, **{k: encode(v) for k, v in payload.items()}}, indent=None,
                       separators=(",", ":"), allow_nan=False)
-    from lingrok.inputs import atomic_write
+    from numerics.datafiles import atomic_write
 
     return atomic_write(out / RESULTS_FILE, text + "\n")
 

@@ -1,6 +1,6 @@
 """Tables, figures and the reproduction report of `lingrok reproduce` (arXiv:2602.08302, Section 5).
 
-Everything written here is derived from :class:`lingrok.experiment.ExperimentResult` objects, so
+Everything written here is derived from :class:`lingrok.compare.experiment.ExperimentResult` objects, so
 the report is regenerated, numbers and verdicts alike, by one command. Verdicts compare orders of
 magnitude: "same order" when our time is within a factor SAME_ORDER of the paper's.
 """
@@ -12,8 +12,8 @@ import math
 import re
 from pathlib import Path
 
-from lingrok.inputs import atomic_write
-from lingrok.reproduce import D1024_NOTE, PAPER_PHASES_D2, format_steps, table1_rows
+from numerics.datafiles import atomic_write
+from lingrok.reproduction.runs import D1024_NOTE, PAPER_PHASES_D2, format_steps, table1_rows
 
 __all__ = ["SAME_ORDER", "paper_value", "table1_markdown", "comparison_rows", "comparison_markdown", "write_target",
            "write_report"]
@@ -158,10 +158,10 @@ def write_target(target: str, results: dict, setups: dict, out: Path, *, write_f
 
     Args:
         target: "table1", "fig1", "fig2" or "fig4". results: setup key -> ExperimentResult.
-        setups: setup key -> lingrok.reproduce.Setup. out: folder.
+        setups: setup key -> lingrok.reproduction.runs.Setup. out: folder.
         write_figures: also draw the figures (PNG + SVG).
     """
-    from lingrok import figures
+    from lingrok.reproduction import figures as figures
 
     out.mkdir(parents=True, exist_ok=True)
     summary: dict = {"target": target, "files": []}
@@ -348,7 +348,7 @@ def _sweep_sections(out: Path, shown_out: str) -> list[str]:
 
     ``shown_out`` is the folder as the report names it (the --out of its command).
     """
-    from lingrok.sweep import builtin_sweeps, columns, load_config, read_table
+    from lingrok.sweeps.sweep import builtin_sweeps, columns, load_config, read_table
 
     root = out / "sweeps"
     builtin = builtin_sweeps()
@@ -438,7 +438,7 @@ def write_report(out: Path, *, scale: str, command: str, results: dict, setups: 
     lines += ["", "## Compute notes", "",
               "- The paper's d = 1024 run (N = 1e6, 1e7 steps) is ~1e16 multiply-adds; `--backend cupy` or "
               "`--backend torch` runs GD with the array library (float64, on the GPU when present; "
-              "lingrok.array_backend). No GPU was available for this report.",
+              "numerics.array_engine). No GPU was available for this report.",
               "- d = 1024 with the exact engine slows down ~17x once many margins lie in 708 < m < 745, where "
               "sigma(-m) is subnormal and every product in the gradient sum is a subnormal operation (measured: 38 ms "
               "per step up to t ~ 1.6e4 at N = 8192, then 0.64 s per step); hence 1e4 steps here.",

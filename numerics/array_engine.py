@@ -120,7 +120,7 @@ def _digest(X: np.ndarray, y: np.ndarray) -> str:
 
 def _save(path: Path, config: dict, t: int, w: np.ndarray, b: float, pos: int, rec_w, rec_b, wall: float) -> None:
     """Write the run's state atomically (temp file, fsync, os.replace)."""
-    from lingrok.inputs import atomic_write
+    from numerics.datafiles import atomic_write
 
     buf = io.BytesIO()
     np.savez(buf, kind=np.array(_STATE_KIND), t=np.array(t), w=w, b=np.array(b), pos=np.array(pos),

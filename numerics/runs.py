@@ -1,12 +1,12 @@
 """One GD run of eqs. (3)-(5) of arXiv:2602.08302, measured and described: the path every runner takes.
 
-``lingrok verify`` (:mod:`lingrok.verify_context`), ``lingrok reproduce`` and ``lingrok sweep``
-(:mod:`lingrok.experiment`) all do the same three things, here:
+``lingrok verify`` (:mod:`lingrok.ledger.context`), ``lingrok reproduce`` and ``lingrok sweep``
+(:mod:`lingrok.compare.experiment`) all do the same three things, here:
 
 * :func:`run` / :func:`run_batch`: full-batch GD from w = 0, b = 0 on log-spaced checkpoints
   (``per_decade`` per factor of ten, each paired with t + 1 when ``parity``), on the exact engine
   (``backend="numba"``: numerics.engine.run_gd, or run_gd_batch for several sets of one shape)
-  or an array library (lingrok.array_backend.array_gd); a ``state_path`` makes a run resumable;
+  or an array library (numerics.array_engine.array_gd); a ``state_path`` makes a run resumable;
 * :func:`measure`: numerics.measure.measure_trajectory at every checkpoint;
 * :func:`describe` and :attr:`GDRun.summary`: how the numbers were obtained (provenance).
 
@@ -80,7 +80,7 @@ def _readonly(a) -> np.ndarray:
 
 
 def _record(traj, *, per_decade, parity, routine, elapsed) -> GDRun:
-    """A GDRun from a numerics.engine.GDTrajectory or lingrok.array_backend.ArrayRun."""
+    """A GDRun from a numerics.engine.GDTrajectory or numerics.array_engine.ArrayRun."""
     return GDRun(t=_readonly(traj.t), w=_readonly(traj.w), b=_readonly(traj.b), eta=float(traj.eta),
                  steps=int(traj.steps), reduction=traj.reduction, per_decade=int(per_decade), parity=bool(parity),
                  engine=traj.engine, routine=routine, wall_s=float(traj.wall_s), elapsed_s=float(elapsed))
@@ -101,7 +101,7 @@ def run(X, y, *, eta: float, steps: int, per_decade: int = 20, parity: bool = Tr
         per_decade: checkpoints per factor of ten; parity: pair every checkpoint t with t + 1.
         reduction: "sum" (eq. (3), paper) or "mean".
         backend: "numba" (numerics.engine.run_gd, exact) or "numpy" / "cupy" / "torch"
-            (lingrok.array_backend.array_gd).
+            (numerics.array_engine.array_gd).
         state_path: checkpoint file: the run resumes from it and saves to it (every backend).
         save_every_s: seconds between saves of the state file (None: the engine's default).
         progress: as numerics.engine.run_gd (numba backend only).
@@ -111,7 +111,7 @@ def run(X, y, *, eta: float, steps: int, per_decade: int = 20, parity: bool = Tr
 
     Raises:
         ValueError: bad arguments or a state file of another run (from the engine).
-        lingrok.array_backend.BackendUnavailable: missing library. FloatingPointError: GD left float64.
+        numerics.array_engine.BackendUnavailable: missing library. FloatingPointError: GD left float64.
     """
     checkpoints = checkpoint_steps(steps, per_decade, parity)
     save = {} if save_every_s is None else {"save_every_s": float(save_every_s)}
@@ -123,7 +123,7 @@ def run(X, y, *, eta: float, steps: int, per_decade: int = 20, parity: bool = Tr
                       state_path=state_path, progress=progress, **save)
         routine = "run_gd"
     else:
-        from lingrok.array_backend import array_gd
+        from numerics.array_engine import array_gd
 
         traj = array_gd(X, y, eta=eta, steps=steps, checkpoints=checkpoints, reduction=reduction, backend=backend,
                         state_path=state_path, **save)
@@ -184,7 +184,7 @@ def describe(gd: GDRun, *, data: str | None = None, eta_lambda: float | None = N
     """
     method = GD_METHOD if gd.engine == "numba" else (
         "float64 full-batch GD on the logistic loss with bias, eqs. (3)-(5), from w = 0, b = 0 "
-        f"(lingrok.array_backend, {gd.engine}; equal to numerics.engine.naive_gd up to rounding)")
+        f"(numerics.array_engine, {gd.engine}; equal to numerics.engine.naive_gd up to rounding)")
     entry = {"method": method, "engine": f"{gd.engine} {gd.routine}"}
     if data is not None:
         entry["data"] = data

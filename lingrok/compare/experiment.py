@@ -349,14 +349,14 @@ def run_experiment(
         :class:`ExperimentResult`.
 
     Raises:
-        ValueError: bad arguments (named). lingrok.array_backend.BackendUnavailable: missing library.
+        ValueError: bad arguments (named). numerics.array_engine.BackendUnavailable: missing library.
         FloatingPointError: GD left the float64 range.
     """
     from numerics.grokking import phase_one_end, phase_two_end
     from numerics.loss import check_data
     from theory.stability import sharpness_at_init
 
-    from lingrok.gd_run import measure, run
+    from numerics.runs import measure, run
 
     X, y = check_data(X, y)
     tests = dict(tests)

@@ -13,7 +13,7 @@ Pairs, for one dataset and step size (GD of eqs. (3)-(5) of arXiv:2602.08302 fro
 * precision (:func:`numerics.highprec.precision_horizon`): float64 against double-double over
   ``reference_steps`` (a budget: double-double costs ~0.7 microseconds per point and step), the
   horizon up to which they agree to 1e-6 relative, and the table of distances.
-* GD against the flow (:mod:`lingrok.gd_vs_flow`) at the requested eta, and a scan over step
+* GD against the flow (:mod:`lingrok.compare.gd_vs_flow`) at the requested eta, and a scan over step
   sizes with eq. (11) (time made correct) against GD.
 
 Every number in the report says how it was obtained (``*_method`` / ``precision`` fields).
@@ -291,7 +291,7 @@ def stability_report(train, test=None, *, eta=0.01, steps=1_000_000, reference_s
         scan_tau: common flow-time horizon of the scan (default eta * steps).
         scan_max_steps: GD step budget per scanned step size (default 30 * steps: enough for eta / 30
             to reach the main run's flow time).
-        atol, rtol: eq. (11) match tolerance (defaults :data:`lingrok.gd_vs_flow.EQ11_ATOL`, ``EQ11_RTOL``).
+        atol, rtol: eq. (11) match tolerance (defaults :data:`lingrok.compare.gd_vs_flow.EQ11_ATOL`, ``EQ11_RTOL``).
         reduction: "sum" (eq. (3)) or "mean".
         progress: optional callable ``f(message)``.
 
@@ -302,7 +302,7 @@ def stability_report(train, test=None, *, eta=0.01, steps=1_000_000, reference_s
         lingrok.errors.UsageError: on unusable options or a diverging run.
     """
     from lingrok.errors import UsageError
-    from lingrok.gd_vs_flow import EQ11_ATOL, EQ11_RTOL, compare_with_flow, eta_scan
+    from lingrok.compare.gd_vs_flow import EQ11_ATOL, EQ11_RTOL, compare_with_flow, eta_scan
 
     say = progress or (lambda msg: None)
     X, y = train.X, train.y
@@ -338,7 +338,7 @@ def stability_report(train, test=None, *, eta=0.01, steps=1_000_000, reference_s
         raise UsageError(f"gradient descent diverged ({exc}); lower --eta") from None
     timings["gd_s"] = time.perf_counter() - tic
     osc_end, osc_detail = _oscillation(traj, osc_t, eta, reduction)
-    from lingrok.large_step_report import cycle_prediction
+    from lingrok.compare.large_step import cycle_prediction
 
     tic = time.perf_counter()
     try:

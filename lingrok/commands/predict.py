@@ -123,8 +123,8 @@ def predict(train, test, *, eta: float, eps: float, alpha: float, allow_violatio
 
 
 def _phase_keys(train, test, eta: float) -> dict:
-    """theory.phases' predictions (lingrok.phase_predict); null keys with the reason when they fail."""
-    from lingrok.phase_predict import phase_prediction, prediction_json
+    """theory.phases' predictions (lingrok.compare.phases); null keys with the reason when they fail."""
+    from lingrok.compare.phases import phase_prediction, prediction_json
 
     tX, ty = (test.X, test.y) if test is not None else (train.X, train.y)
     try:
@@ -141,7 +141,7 @@ def _phase_keys(train, test, eta: float) -> dict:
     # reduced two-step model predicts when each parity classifies every point. Its times replace the
     # stable-regime theory's wherever it gives them; otherwise the latter stands, marked as used beyond
     # its validity.
-    from lingrok.large_step_report import cycle_prediction
+    from lingrok.compare.large_step import cycle_prediction
 
     beyond = "theory.phases, beyond its validity (eta lambda_max(H(0)) > 2): no stated error"
     out["predicted_by"] = {"T_tr": beyond, "T_te": beyond if test is not None else None}

@@ -5,7 +5,7 @@ Reports, for DATA and a step size: eta times the largest Hessian eigenvalue at w
 end of the period-2 oscillation (``oscillation_end``), the float64 precision horizon against a
 double-double reference, and tables of GD-vs-flow and float64-vs-reference distances, with a scan
 over step sizes that asks when eq. (11) of arXiv:2602.08302 (time made correct) describes GD.
-The computation lives in :mod:`lingrok.stability_report`; this module parses and prints.
+The computation lives in :mod:`lingrok.compare.stability`; this module parses and prints.
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def _print_human(r: dict) -> None:
 def run(args) -> int:
     """Run `lingrok stability` on parsed arguments; return the exit code."""
     from lingrok.inputs import json_text, load, require_same_dimension
-    from lingrok.stability_report import stability_report
+    from lingrok.compare.stability import stability_report
 
     train = load(args.data, "DATA")
     test = load(args.test, "TEST") if args.test else None

@@ -16,7 +16,7 @@ Scales.
   Longer runs hit a wall: once many margins lie in 708 < m < 745, sigma(-m) is subnormal and every
   product c_i x_ij of the exact engine is a subnormal operation (~20x slower on x86: 38 ms per
   step up to t ~ 1.6e4, then 0.64 s per step in our attempt at 2e4 steps).
-  The full size is supported through ``backend="cupy"`` or ``"torch"`` (lingrok.array_backend).
+  The full size is supported through ``backend="cupy"`` or ``"torch"`` (numerics.array_engine).
 * ``full``: as ``paper``, but d = 1024 exactly at the paper's size (N = 1e6, 1e7 steps, 1e6 test
   points); meant for a GPU with ``backend="cupy"`` or ``"torch"``.
 * ``quick``: the same setups with 10x fewer points (d = 2: D(100, 100), S(35, 35)), d = 1024 at
@@ -189,14 +189,14 @@ def state_file(setup: Setup, state_dir, backend: str = "numba") -> Path:
 
 
 def run_setup(setup: Setup, *, backend: str = "numba", state_dir=None, progress=False):
-    """Build the data of ``setup``, run and measure it (lingrok.experiment.run_experiment).
+    """Build the data of ``setup``, run and measure it (lingrok.compare.experiment.run_experiment).
 
     With ``state_dir`` the GD state is saved there and a finished or
     interrupted run is resumed from it: regenerating the report then costs only the measurements.
     """
     from numerics.datasets import concentrated_test, planted_dataset, standard_test
 
-    from lingrok.experiment import run_experiment
+    from lingrok.compare.experiment import run_experiment
 
     state_path = None
     if state_dir is not None:
@@ -229,7 +229,7 @@ def table1_rows(results: dict) -> list[dict]:
     """Table 1 with our numbers beside the paper's: one dict per paper row.
 
     Args:
-        results: d (2 or 1024) -> lingrok.experiment.ExperimentResult of that Table 1 setup.
+        results: d (2 or 1024) -> lingrok.compare.experiment.ExperimentResult of that Table 1 setup.
 
     Returns:
         list of JSON-ready dicts: the paper's T_tr, T_te, zeta (as printed); ours per parity (even /

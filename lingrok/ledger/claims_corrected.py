@@ -21,12 +21,12 @@ from numerics.stability_measure import detect_period2, log_spaced_times, sample_
 from theory.grokking_time import asymptotic_test_time
 from theory.stability import augmented_features, late_time_stability, sharpness_at_init
 
-from lingrok.claims_bias import KICK_BIG_RTOL, RATE_RTOL, kick_experiment
-from lingrok.claims_common import even, fmt, settled_time
-from lingrok.claims_experiments import PARITY_TOL
-from lingrok.claims_grokking import (PHASE_STEP_SLACK, PHASE_TIME_RTOL, phase_comparison_verdict, phase_evidence,
+from lingrok.ledger.claims_bias import KICK_BIG_RTOL, RATE_RTOL, kick_experiment
+from lingrok.ledger.claims_common import even, fmt, settled_time
+from lingrok.ledger.claims_experiments import PARITY_TOL
+from lingrok.ledger.claims_grokking import (PHASE_STEP_SLACK, PHASE_TIME_RTOL, phase_comparison_verdict, phase_evidence,
                                      phase_rows)
-from lingrok.ledger import FAILS, HOLDS, Claim, ev, finding, regime_verdict
+from lingrok.ledger.records import FAILS, HOLDS, Claim, ev, finding, regime_verdict
 
 __all__ = [
     "CHECKS",
@@ -73,7 +73,7 @@ TIME = Claim(
     "w_tilde(eta), so eq. (11) holds with g = 2 eta sqrt(A_S^+ A_S^-) log(k/k0) = ||theta_hat||^2 log(k/k0) (= (4/gamma^2) "
     "log(k/k0) for b_hat = 0), independent of eta; its Euler steps are stable only for k > lambda_max(M)/2 (t_EoS).",
     reference="Corrects Theorem 4.5, eqs. (10)-(11); derivations thm4.5-gd-time, thm4.5-augmented-limit",
-    method=f"Kick test (lingrok.claims_bias): measured relaxation rate vs 2 eta sqrt(A+A-) within {RATE_RTOL:g} for three "
+    method=f"Kick test (lingrok.ledger.claims_bias): measured relaxation rate vs 2 eta sqrt(A+A-) within {RATE_RTOL:g} for three "
     f"step sizes, and a kick of 1 vs eq. (11) with the corrected g within {KICK_BIG_RTOL:g}; failure region: the paper's run.",
     topic="corrected", kind="corrected",
 )
@@ -180,7 +180,7 @@ TTE = Claim(
     "asymptote theta_hat log k + theta_tilde (augmented, GD steps; for planted data T_te = k* exp(|log delta| / (1 + 2 eps "
     "(2 alpha - 1))), k* = 2/(eta gamma^2 sqrt(k+ k-))) is its t -> infinity limit, reported alongside.",
     reference="Corrects Theorem 4.6; derivations thm4.6-gd-offset and phases; theory.phases, theory.grokking_time",
-    method=f"theory.phases' predicted T_te, T_tr (lingrok.phase_predict, horizon = the run's) vs GD's at step resolution "
+    method=f"theory.phases' predicted T_te, T_tr (lingrok.compare.phases, horizon = the run's) vs GD's at step resolution "
     f"(numerics.phases rules on the ledger's stable runs, brackets rerun at every step) on every stable set: within "
     f"{PHASE_TIME_RTOL:g} relative (+ {PHASE_STEP_SLACK} step) where the stated error is at most {PHASE_TIME_RTOL:g}; "
     "censored times flagged. Additional evidence: the asymptotic hyperplane's first crossing vs GD's settled T_te(eps = 0) "

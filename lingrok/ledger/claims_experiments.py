@@ -2,7 +2,7 @@
 
 Table 1 counts GD steps with the summed loss and eta = 1e-2 (paper's regime); every check is run
 there (paper_2d_spec, or the 10x smaller quick set) and in the stable regime of
-:mod:`lingrok.verify_config`, and the verdict says in which it holds.
+:mod:`lingrok.ledger.config`, and the verdict says in which it holds.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from numerics.grokking import grokking_times, parity_differences, phase_two_end
 from numerics.schedule import log_schedule
 from theory.stability import augmented_features, late_time_stability
 
-from lingrok.claims_common import censored_first, even, first_time, fmt, is_increasing, settled_time
-from lingrok.ledger import CONDITIONAL, FAILS, HOLDS, Claim, ev, finding, regime_verdict
+from lingrok.ledger.claims_common import censored_first, even, first_time, fmt, is_increasing, settled_time
+from lingrok.ledger.records import CONDITIONAL, FAILS, HOLDS, Claim, ev, finding, regime_verdict
 
 __all__ = [
     "CHECKS",

@@ -1,7 +1,7 @@
 """Helpers shared by the claim checks, and the registry of all checks in the paper's order.
 
 Each ``lingrok/claims_<topic>.py`` defines ``CHECKS``: a tuple of (Claim, check) pairs, where
-``check(ctx) -> Finding`` reads everything from the shared :class:`lingrok.verify_context.VerifyContext`.
+``check(ctx) -> Finding`` reads everything from the shared :class:`lingrok.ledger.context.VerifyContext`.
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ __all__ = [
 
 #: Modules holding the checks, in the order the ledger lists them.
 TOPIC_MODULES = (
-    "lingrok.claims_geometry",
-    "lingrok.claims_bias",
-    "lingrok.claims_grokking",
-    "lingrok.claims_experiments",
-    "lingrok.claims_corrected",
+    "lingrok.ledger.claims_geometry",
+    "lingrok.ledger.claims_bias",
+    "lingrok.ledger.claims_grokking",
+    "lingrok.ledger.claims_experiments",
+    "lingrok.ledger.claims_corrected",
 )
 
 

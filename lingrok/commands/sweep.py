@@ -35,7 +35,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from lingrok.sweep import plot_sweep, run_id, run_sweep, load_config
+    from lingrok.sweeps.sweep import plot_sweep, run_id, run_sweep, load_config
 
     for flag, value in (("--workers", args.workers), ("--max-runs", args.max_runs)):
         if value is not None and value < 1:

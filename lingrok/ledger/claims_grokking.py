@@ -15,8 +15,8 @@ from numerics.grokking import phase_one_end, phase_two_end
 from numerics.measure import set_metrics
 from theory.grokking_time import concentrated_test_accuracy, theorem_4_6_test_time
 
-from lingrok.claims_common import at_time, censored_first, even, first_time, fmt, settled_time
-from lingrok.ledger import FAILS, HOLDS, Claim, ev, finding, regime_verdict
+from lingrok.ledger.claims_common import at_time, censored_first, even, first_time, fmt, settled_time
+from lingrok.ledger.records import FAILS, HOLDS, Claim, ev, finding, regime_verdict
 
 __all__ = [
     "CHECKS",
@@ -156,14 +156,14 @@ def compare_time(pred: float, stated_err, pred_censored: bool, meas, meas_censor
 
 
 def phase_rows(ctx) -> dict:
-    """theory.phases' predictions (lingrok.phase_predict) and GD's step-resolved times on every stable set.
+    """theory.phases' predictions (lingrok.compare.phases) and GD's step-resolved times on every stable set.
 
     The measurement reuses the ledger's stable runs (ctx.stable_runs()): only the checkpoint brackets are
     rerun at every step. T_te on the concentrated test set; the horizon of the prediction is the run's.
     Returns key -> {"run", "pred", "pc", "meas", "cmp": name -> compare_time dict}.
     """
     def make():
-        from lingrok.phase_predict import phase_context, phase_measurement_recorded, phase_prediction
+        from lingrok.compare.phases import phase_context, phase_measurement_recorded, phase_prediction
 
         out = {}
         for key, run in ctx.stable_runs().items():
@@ -175,7 +175,7 @@ def phase_rows(ctx) -> dict:
             pred, _ = phase_prediction(d.X, d.y, conc.X, conc.y, eta=run.eta, ctx=pc)
             meas = phase_measurement_recorded(d.X, d.y, conc.X, conc.y, run.traj.t, run.traj.w, run.traj.b, eta=run.eta,
                                               support=pc.support)
-            ctx.record(f"phases:{key}", method="theory.phases.predict_phases via lingrok.phase_predict (reduced model: "
+            ctx.record(f"phases:{key}", method="theory.phases.predict_phases via lingrok.compare.phases (reduced model: "
                        "support vectors + population summary; stated errors from two refinements)",
                        data=f"data:{key}", eta=run.eta, horizon=horizon, eta_lambda=pc.eta_lambda,
                        reduced_model_size=int(pred.reduced_size), n_points=int(pred.n_points), test_set="concentrated")
@@ -250,7 +250,7 @@ PHASES = Claim(
     "(phase_two_end); sub-checks with named thresholds: order, rise of |b|/||w|| in phase 2, its fall in phase 3, the log-t "
     "slope of ||w|| over the last decade, the concentrated-accuracy dip; on the stable S35-20, S35-10, S35-5 sets "
     "(support-vector imbalance drives phase 2) and the paper's run. (ii) Issue 13's finite-time theory (theory.phases via "
-    f"lingrok.phase_predict) vs GD's phase ends at step resolution (numerics.phases rules) on every stable set: within a "
+    f"lingrok.compare.phases) vs GD's phase ends at step resolution (numerics.phases rules) on every stable set: within a "
     f"factor {PHASE_END_FACTOR:g} where the theory's stated error is at most {PHASE_END_FACTOR - 1:g}; censored ends flagged.",
     topic="grokking",
 )

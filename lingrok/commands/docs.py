@@ -1,6 +1,6 @@
 """`lingrok docs`: generate (or check) the derivation pages and the API reference under docs/.
 
-Pages are produced by :mod:`lingrok.docsgen`; ``--check`` regenerates them in memory and exits 1
+Pages are produced by :mod:`lingrok.documents.generate`; ``--check`` regenerates them in memory and exits 1
 when the folder differs (CI runs it so that committed documents always match the code).
 """
 
@@ -39,7 +39,7 @@ def run(args) -> int:
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {args.out}: not a folder; give the docs folder (default {DEFAULT_OUT})")
     check_output_dir(args.out, "--out")
-    from lingrok.docsgen import compare_docs, generate_docs, write_docs
+    from lingrok.documents.generate import compare_docs, generate_docs, write_docs
 
     try:
         pages = generate_docs()

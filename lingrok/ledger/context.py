@@ -3,7 +3,7 @@
 Claim checks (``lingrok/claims_*.py``) ask the context for what they need; the first request
 computes it and records its provenance in :attr:`VerifyContext.runs` (data-set spec, eta, loss
 reduction, step count, checkpoint schedule, precision, seed, engine), later requests reuse it.
-Every GD run goes through :mod:`lingrok.gd_run` (the path ``lingrok reproduce`` takes too): run,
+Every GD run goes through :mod:`numerics.runs` (the path ``lingrok reproduce`` takes too): run,
 measure, describe. Long runs checkpoint to ``state_dir`` (the run's ``state_path``) so that an
 interrupted ``lingrok verify --out DIR`` resumes where it stopped.
 
@@ -24,8 +24,8 @@ from theory.geometry import PaperAssumptions, paper_assumptions
 from theory.residual import ResidualLimit, residual_limit
 from theory.stability import sharpness_at_init
 
-from lingrok.gd_run import GD_METHOD, GDRun, describe, measure, run, run_batch
-from lingrok.verify_config import VerifyConfig
+from numerics.runs import GD_METHOD, GDRun, describe, measure, run, run_batch
+from lingrok.ledger.config import VerifyConfig
 
 __all__ = ["DataRecord", "RunRecord", "VerifyContext", "GD_METHOD"]
 
@@ -43,7 +43,7 @@ class DataRecord:
 
 @dataclass(frozen=True, eq=False)
 class RunRecord:
-    """One GD run (lingrok.gd_run.GDRun) with its measurements (tests "standard" and "concentrated")."""
+    """One GD run (numerics.runs.GDRun) with its measurements (tests "standard" and "concentrated")."""
 
     key: str
     data: DataRecord
@@ -155,7 +155,7 @@ class VerifyContext:
     # ---------------------------------------------------------------- runs
 
     def _finish(self, key: str, gd: GDRun, with_theory: bool) -> RunRecord:
-        """Record the provenance of run ``gd`` on data set ``key`` and measure it (lingrok.gd_run)."""
+        """Record the provenance of run ``gd`` on data set ``key`` and measure it (numerics.runs)."""
         run_key = f"gd:{key}"
         data = self.data(key)
         eta_lambda = gd.eta * self.lambda0(key)
@@ -176,7 +176,7 @@ class VerifyContext:
         return RunRecord(run_key, data, gd.eta, gd.reduction, eta_lambda, gd, meas, geo, res)
 
     def single_run(self, key: str, *, eta: float, steps: int, with_theory: bool = True) -> RunRecord:
-        """GD on data set ``key`` (lingrok.gd_run.run, resumable under ``state_dir``), measured."""
+        """GD on data set ``key`` (numerics.runs.run, resumable under ``state_dir``), measured."""
         def make():
             data = self.data(key)
             state = None
@@ -207,7 +207,7 @@ class VerifyContext:
         return self.single_run("d1024", eta=self.config.paper_eta, steps=self.config.d1024_steps, with_theory=False)
 
     def stable_runs(self) -> dict:
-        """All stable sets in one batched call (lingrok.gd_run.run_batch), measured; key -> RunRecord."""
+        """All stable sets in one batched call (numerics.runs.run_batch), measured; key -> RunRecord."""
         def make():
             cfg = self.config
             keys = [s[0] for s in cfg.stable_sets]

@@ -40,7 +40,7 @@ def _pyplot():
 
 def save_figure(fig, stem) -> list[Path]:
     """Write ``stem.png`` and ``stem.svg`` with deterministic metadata; close the figure; return the paths."""
-    from lingrok.inputs import atomic_write
+    from numerics.datafiles import atomic_write
 
     _, plt = _pyplot()
     stem = Path(stem)
@@ -101,7 +101,7 @@ def run_figure(res, stem, *, title: str, gamma: float, paper_phases=None, paper_
     """One run in three panels: b(t); |b|/||w||; train / standard / concentrated / PGD accuracy.
 
     Args:
-        res: lingrok.experiment.ExperimentResult. stem: output path without suffix.
+        res: lingrok.compare.experiment.ExperimentResult. stem: output path without suffix.
         title: figure title. gamma: the planted margin (drawn at gamma / 2). paper_phases: the paper's ((start, end), ...) phase windows, drawn as
             bars above the top panel. paper_T_te: the paper's T_te (concentrated, eps = 0) to mark.
 
@@ -196,7 +196,7 @@ def sweep_figure(table, stem, *, title: str, x_key: str, x_label: str, measured:
     """A sweep: the measured time against the swept parameter, and measured against predicted.
 
     Args:
-        table: list of row dicts (lingrok.sweep results). stem: output path without suffix.
+        table: list of row dicts (lingrok.sweeps.sweep results). stem: output path without suffix.
         x_key: the column on the x axis of the left panel; x_label its label.
         measured: column of the measured time (e.g. "T_te_concentrated_eps0_even").
         predicted: legend label -> column of a predicted time.

@@ -1,8 +1,8 @@
 """`lingrok reproduce`: the paper's Table 1 and Figures 1, 2, 4 (arXiv:2602.08302, Section 5), ours beside theirs.
 
 Top-level imports stay light (argparse only) so that `lingrok --help` is fast; the work is in
-lingrok.reproduce (setups), lingrok.experiment (runs), lingrok.reproduce_report (tables, report)
-and lingrok.figures (matplotlib, headless).
+lingrok.reproduction.runs (setups), lingrok.compare.experiment (runs), lingrok.reproduction.report (tables, report)
+and lingrok.reproduction.figures (matplotlib, headless).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def add_parser(subparsers) -> None:
 
 
 def _needed(target: str, scale: str) -> dict:
-    from lingrok.reproduce import fig2_setups, fig4_setups, table1_setups
+    from lingrok.reproduction.runs import fig2_setups, fig4_setups, table1_setups
 
     d2, d1024 = table1_setups(scale)
     setups = {}
@@ -72,8 +72,8 @@ def _same_run(a, b) -> bool:
 
 def _run_all(setups: dict, backend: str, quiet: bool, state_dir=None) -> dict:
     """Run every setup once; a setup equal to an earlier one (up to PGD) reuses its run."""
-    from lingrok.array_backend import BackendUnavailable
-    from lingrok.reproduce import run_setup
+    from numerics.array_engine import BackendUnavailable
+    from lingrok.reproduction.runs import run_setup
 
     results = {}
     for key, setup in setups.items():
@@ -109,7 +109,7 @@ def _render(out: Path, target: str, scale: str, command: str, results: dict, set
 
     ``shown_out``: the output folder as the pages name it (the command's --out).
     """
-    from lingrok.reproduce_report import write_report, write_target
+    from lingrok.reproduction.report import write_report, write_target
 
     targets = ("table1", "fig1", "fig2", "fig4") if target == "all" else (target,)
     summaries = {}
@@ -137,7 +137,7 @@ def _environment() -> dict:
 
 def _archived(out: Path, args, setups: dict) -> dict:
     """results.json of ``out``, checked to belong to this target, scale and these setups (UsageError if not)."""
-    from lingrok.reproduce_archive import ARCHIVE_KEYS, ArchiveError, load_archive
+    from lingrok.reproduction.archive import ARCHIVE_KEYS, ArchiveError, load_archive
 
     try:
         archive = load_archive(out)
@@ -163,7 +163,7 @@ def _check(out: Path, args, setups: dict) -> int:
     import tempfile
 
     from lingrok.provenance import source_fingerprint
-    from lingrok.reproduce_archive import ENTRY_MODULES, RESULTS_FILE
+    from lingrok.reproduction.archive import ENTRY_MODULES, RESULTS_FILE
 
     try:
         archive = _archived(out, args, setups)
@@ -178,7 +178,7 @@ def _check(out: Path, args, setups: dict) -> int:
         print(f"lingrok reproduce --check: stale: the code behind the numbers changed since they were computed "
               f"(modules: {', '.join(changed)}); {fix}", file=sys.stderr)
         return 1
-    from lingrok.sweep import builtin_sweeps, stale_provenance
+    from lingrok.sweeps.sweep import builtin_sweeps, stale_provenance
 
     sweeps = out / "sweeps"
     shown = [p for p in sorted(sweeps.iterdir()) if p.is_dir() and p.name in builtin_sweeps()] if sweeps.is_dir() else []
@@ -226,7 +226,7 @@ def run(args) -> int:
     setups = _needed(args.target, args.scale)
     if args.check:
         return _check(out, args, setups)
-    from lingrok.array_backend import backend_available
+    from numerics.array_engine import backend_available
 
     if not backend_available(args.backend):
         raise UsageError(f"--backend {args.backend}: the package {args.backend!r} is not installed; "
@@ -241,7 +241,7 @@ def run(args) -> int:
         results, command = dict(archive["results"]), archive["command"]
     else:
         from lingrok.provenance import source_fingerprint
-        from lingrok.reproduce_archive import ENTRY_MODULES, save_archive
+        from lingrok.reproduction.archive import ENTRY_MODULES, save_archive
 
         fingerprint = source_fingerprint(ENTRY_MODULES)  # of the code as it is when the runs start
         results = _run_all(setups, args.backend, quiet=args.json, state_dir=args.state_dir)

@@ -51,9 +51,9 @@ def build_ledger(config, *, state_dir=None, progress: bool = False, only=None):
     A check that raises yields verdict ``error`` for its claim; the others still run.
     ``only``: optional collection of claim ids to run (tests, debugging).
     """
-    from lingrok.claims_common import all_checks
-    from lingrok.ledger import Ledger, LedgerEntry, error_finding
-    from lingrok.verify_context import VerifyContext
+    from lingrok.ledger.claims_common import all_checks
+    from lingrok.ledger.records import Ledger, LedgerEntry, error_finding
+    from lingrok.ledger.context import VerifyContext
 
     ctx = VerifyContext(config, state_dir=state_dir, progress=progress)
     entries = []
@@ -76,7 +76,7 @@ def build_ledger(config, *, state_dir=None, progress: bool = False, only=None):
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    from lingrok.inputs import atomic_write
+    from numerics.datafiles import atomic_write
 
     atomic_write(path, data)
 
@@ -133,7 +133,7 @@ def _figures(ctx, out_dir: Path) -> dict:
 
 def write_outputs(ledger, ctx, out_dir: Path) -> list:
     """Write figures, ledger.md and ledger.json into ``out_dir`` atomically; return the paths written."""
-    from lingrok.ledger import ledger_to_dict, render_markdown
+    from lingrok.ledger.records import ledger_to_dict, render_markdown
 
     written = []
     try:
@@ -162,8 +162,8 @@ def _prepare_out(out: str | None):
 
 
 def run(args) -> int:
-    from lingrok.ledger import ledger_to_dict, render_table
-    from lingrok.verify_config import default_config, quick_config
+    from lingrok.ledger.records import ledger_to_dict, render_table
+    from lingrok.ledger.config import default_config, quick_config
 
     out_dir = _prepare_out(args.out)
     config = quick_config(args.seed) if args.quick else default_config(args.seed)

@@ -21,8 +21,8 @@ from scipy.special import expit, logsumexp
 from theory.closed_form import bias_closed_form, solve_bias_ode
 from theory.stability import augmented_features, late_time_stability
 
-from lingrok.claims_common import at_time, even, fmt
-from lingrok.ledger import CONDITIONAL, FAILS, HOLDS, Claim, ev, finding
+from lingrok.ledger.claims_common import at_time, even, fmt
+from lingrok.ledger.records import CONDITIONAL, FAILS, HOLDS, Claim, ev, finding
 
 __all__ = [
     "CHECKS",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from theory.geometry import B_S_ZERO_TOL
 
-from lingrok.claims_common import fmt
-from lingrok.ledger import FAILS, HOLDS, Claim, ev, finding
+from lingrok.ledger.claims_common import fmt
+from lingrok.ledger.records import FAILS, HOLDS, Claim, ev, finding
 
 __all__ = ["CHECKS", "THM43_GAP_TOL", "THM43_CONTROL_MIN_GAP"]
 

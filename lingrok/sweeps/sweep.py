@@ -69,7 +69,7 @@ _TOP_KEYS = ("name", "description", "eps", "levels", "base", "grid", "cases", "p
 _PLOT_KEYS = ("x", "x_label", "measured", "predicted")
 _TESTS = ("standard", "concentrated")
 _PARITIES = ("even", "odd")
-BUILTIN_DIR = Path(__file__).resolve().parent.parent / "sweeps"
+BUILTIN_DIR = Path(__file__).resolve().parents[2] / "sweeps"
 
 
 @dataclass(frozen=True)
@@ -314,7 +314,7 @@ def run_one(params: dict) -> dict:
     """
     from numerics.datasets import PlantedSpec, concentrated_test, planted_dataset, standard_test
 
-    from lingrok.experiment import run_experiment
+    from lingrok.compare.experiment import run_experiment
 
     eps_values, levels = tuple(params["eps"]), tuple(params["levels"])
     row = {c: "" for c in columns(eps_values, levels)}
@@ -478,7 +478,7 @@ def _connect(scheduler: str | None, n_workers: int | None, timeout_s: float):
 
 
 PROVENANCE_FILE = "provenance.json"
-SWEEP_ENTRY_MODULES = ("lingrok.sweep",)
+SWEEP_ENTRY_MODULES = ("lingrok.sweeps.sweep",)
 
 
 def sweep_fingerprint():
@@ -513,7 +513,7 @@ def _claim_provenance(out: Path, config: SweepConfig, *, resuming: bool) -> None
             raise UsageError(f"{(out / 'results.csv').as_posix()} cannot be resumed: {why}; delete it to recompute "
                              "every run with the current code, or choose another --out")
         return
-    from lingrok.inputs import atomic_write
+    from numerics.datafiles import atomic_write
 
     fp = sweep_fingerprint()
     atomic_write(out / PROVENANCE_FILE, json.dumps({"sweep": config.name, "fingerprint": {
@@ -588,7 +588,7 @@ def run_sweep(config: SweepConfig, out, *, scheduler: str | None = None, client=
 
 def plot_sweep(config: SweepConfig, out) -> list[Path]:
     """Draw the sweep's [plot] (measured against the swept quantity and against the predictions)."""
-    from lingrok.figures import sweep_figure
+    from lingrok.reproduction.figures import sweep_figure
 
     if config.plot is None:
         return []

@@ -586,7 +586,7 @@ def compare_docs(out, pages: dict[str, str]) -> DocsComparison:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    from lingrok.inputs import atomic_write
+    from numerics.datafiles import atomic_write
 
     atomic_write(path, data)
 

@@ -31,7 +31,18 @@ from checks.tolerances import (
     EOS_LINEAR_R,
     FD_HESSIAN_RTOL,
     FLOAT64_EPS,
+    GEO_PLANTED_RTOL,
     HESSIAN_ROUNDING_ULPS,
+    STAB_ASYMPTOTE_HESSIAN_RTOL,
+    STAB_BLOCK_FRACTION_ATOL,
+    STAB_EIG_RTOL,
+    STAB_IMPLIED_ALPHAS_RTOL,
+    STAB_LOGISTIC_CROSSING_RTOL,
+    STAB_LOGISTIC_LIMIT_RTOL,
+    STAB_STABLE_TWIN_RTOL,
+    STAB_THETA_HAT_ATOL,
+    STAB_WINDOW_RESOLUTION,
+    STAB_ZERO_ANGLE_ATOL,
     SUBNORMAL_ATOL,
     scaled_error,
 )
@@ -109,7 +120,7 @@ def implied_alphas(Z_sv, theta_hat):
     alphas = np.exp(-Z_sv @ c)
     # floor: z^T c has absolute rounding ~eps ||z|| ||c||, ||c|| ~ ||theta_hat|| |log eta|: 1e-8 relative
     # at gamma = 1e-3; 1e-6 moves t_EoS by ~1e-6 relative
-    assert np.linalg.norm(alphas @ Z_sv - theta_hat) < 1e-6 * np.linalg.norm(theta_hat)
+    assert np.linalg.norm(alphas @ Z_sv - theta_hat) < STAB_IMPLIED_ALPHAS_RTOL * np.linalg.norm(theta_hat)
     return alphas
 
 
@@ -125,7 +136,7 @@ def _eos_problem(name):
     gamma, eta, k, n_pop = EOS_PROBLEMS[name]
     X, y, sv, theta_hat = planted_2d(gamma, k, n_pop)
     Z = augmented_features(X, y)
-    assert np.all(Z @ theta_hat >= 1 - 1e-9)  # theta_hat separates with the planted margin
+    assert np.all(Z @ theta_hat >= 1 - GEO_PLANTED_RTOL)  # theta_hat separates with the planted margin
     return X, y, eta, late_time_stability(implied_alphas(Z[sv], theta_hat), Z[sv], eta=eta)
 
 
@@ -178,11 +189,11 @@ def test_sharpness_at_init_bounds_sharpness_everywhere(data, theta_entries, eta)
     X, y = data
     theta = np.array(theta_entries[: X.shape[1] + 1])
     init = sharpness_at_init(X, y, eta=eta)
-    assert eta * sharpness(theta, X, y) <= init.eta_lambda * (1 + 1e-12)
-    assert init.eta_lambda == pytest.approx(eta * sharpness(np.zeros_like(theta), X, y), rel=1e-12)
+    assert eta * sharpness(theta, X, y) <= init.eta_lambda * (1 + STAB_EIG_RTOL)
+    assert init.eta_lambda == pytest.approx(eta * sharpness(np.zeros_like(theta), X, y), rel=STAB_EIG_RTOL)
     assert init.unstable == (init.eta_lambda > 2)
     mean = sharpness_at_init(X, y, eta=eta, reduction="mean")
-    assert mean.lambda_max == pytest.approx(init.lambda_max / X.shape[0], rel=1e-12)
+    assert mean.lambda_max == pytest.approx(init.lambda_max / X.shape[0], rel=STAB_EIG_RTOL)
 
 
 def test_paper_scale_sharpness_at_init_is_far_above_two():
@@ -225,7 +236,7 @@ def test_exponential_loss_hessian_on_the_asymptote_is_M_over_eta_t(seed, t, eta)
     q = np.exp(-Z @ theta)
     H = (Z * q[:, None]).T @ Z  # Hessian of sum_s exp(-z_s^T theta)
     M = (Z * alphas[:, None]).T @ Z
-    err = scaled_error(eta * t * H, M, rtol=1e-10, atol=1e-10 * np.abs(M).max())
+    err = scaled_error(eta * t * H, M, rtol=STAB_ASYMPTOTE_HESSIAN_RTOL, atol=STAB_ASYMPTOTE_HESSIAN_RTOL * np.abs(M).max())
     target(err)
     assert err <= 1.0
 
@@ -235,18 +246,18 @@ def test_one_dimensional_late_time_stability_is_analytic():
     a = 0.03
     Z = np.array([[a, 1.0], [a, -1.0]])
     r = late_time_stability([1 / (2 * a * a)] * 2, Z, eta=50.0)
-    assert r.t_eos == pytest.approx(1 / (2 * a * a), rel=1e-12)
+    assert r.t_eos == pytest.approx(1 / (2 * a * a), rel=STAB_EIG_RTOL)
     assert r.t_monotone == pytest.approx(2 * r.t_eos)
-    np.testing.assert_allclose(r.theta_hat, [1 / a, 0.0], atol=1e-9)
+    np.testing.assert_allclose(r.theta_hat, [1 / a, 0.0], atol=STAB_THETA_HAT_ATOL)
     assert r.bias_fraction == pytest.approx(1.0) and r.boundary_fraction == 0.0
     assert r.normal_fraction + r.boundary_fraction + r.bias_fraction == pytest.approx(1.0)
     # logistic crossing: (1/t) (1/a^2) / (1 + q)^2 = 2 with q = alpha / (eta t)
     t = r.t_eos_logistic
     q = 1 / (2 * a * a) / (50.0 * t)
-    assert t * (1 + q) ** 2 == pytest.approx(r.t_eos, rel=1e-9)
+    assert t * (1 + q) ** 2 == pytest.approx(r.t_eos, rel=STAB_LOGISTIC_CROSSING_RTOL)
     assert float(asymptotic_sharpness(r.t_eos, [1 / (2 * a * a)] * 2, Z, eta=50.0, loss="exponential")) == (
-        pytest.approx(2.0, rel=1e-12))
-    assert float(asymptotic_sharpness(t, [1 / (2 * a * a)] * 2, Z, eta=50.0)) == pytest.approx(2.0, rel=1e-9)
+        pytest.approx(2.0, rel=STAB_EIG_RTOL))
+    assert float(asymptotic_sharpness(t, [1 / (2 * a * a)] * 2, Z, eta=50.0)) == pytest.approx(2.0, rel=STAB_LOGISTIC_CROSSING_RTOL)
 
 
 @pytest.mark.parametrize("eta", [1e-2, 1.0, 1e6])
@@ -256,7 +267,7 @@ def test_logistic_crossing_is_earlier_and_tends_to_the_exponential_one(eta):
     r = late_time_stability(implied_alphas(Z, theta_hat), Z, eta=eta)
     assert 0.0 <= r.t_eos_logistic <= r.t_eos
     if eta == 1e6:  # q = alpha / (eta t) -> 0: the logistic factor disappears
-        assert r.t_eos_logistic == pytest.approx(r.t_eos, rel=1e-3)
+        assert r.t_eos_logistic == pytest.approx(r.t_eos, rel=STAB_LOGISTIC_LIMIT_RTOL)
     if eta == 1e-2:  # eta / 4 * lambda_max(sum z z^T) < 2: the logistic sharpness never reaches 2
         assert r.t_eos_logistic == 0.0
 
@@ -309,7 +320,7 @@ def test_exact_map_amplifies_one_ulp_exactly_until_t_eos():
     after = t_abs[:-1] >= (1 + EOS_LINEAR_R) * T
     assert before.any() and after.any()
     assert np.all(r.amplified[before]) and not np.any(r.amplified[after])
-    assert r.window[0] == r.t[0] and abs((r.window[1] + t0) / T - 1) < 0.1 + EOS_LINEAR_R
+    assert r.window[0] == r.t[0] and abs((r.window[1] + t0) / T - 1) < STAB_WINDOW_RESOLUTION + EOS_LINEAR_R
 
 
 # --- simulation: free-running GD from w = 0 ------------------------------------------------------------
@@ -385,7 +396,7 @@ def test_float64_twin_and_reference_distances():
     """On a stable run float64 stays within rounding of the reference and nothing is amplified above the floor."""
     X, y, _, _ = planted_2d(0.1, 3, 2)
     r = rounding_amplification(X, y, eta=0.003, checkpoints=[1, 10, 100, 1000], twin_precision="float64")
-    assert np.all(r.dist_reference < 1e-12)
+    assert np.all(r.dist_reference < STAB_STABLE_TWIN_RTOL)
     assert not np.any(r.amplified) and r.window == (-1, -1)
 
 
@@ -406,7 +417,7 @@ def _planted_spec_problem(spec, eta):
     X, y = np.array(ds.X), np.array(ds.y)
     Z = augmented_features(X, y)
     theta_hat = np.r_[2 / spec.gamma * ds.w_true, 0.0]  # planted: b_hat = 0, w_hat = (2/gamma) w_true
-    assert np.min(Z @ theta_hat) > 1 - 1e-9
+    assert np.min(Z @ theta_hat) > 1 - GEO_PLANTED_RTOL
     sv = ds.sv_index
     return X, y, late_time_stability(implied_alphas(Z[sv], theta_hat), Z[sv], eta=eta)
 
@@ -444,8 +455,8 @@ def test_t_eos_from_theory_residual_alphas_matches():
     res = residual_limit(X, y, eta)
     Z = augmented_features(X, y)
     other = late_time_stability(res.alphas[res.support], Z[res.support], eta=eta)
-    assert other.t_eos == pytest.approx(lt.t_eos, rel=1e-6)
-    assert other.t_eos_logistic == pytest.approx(lt.t_eos_logistic, rel=1e-6)
+    assert other.t_eos == pytest.approx(lt.t_eos, rel=STAB_IMPLIED_ALPHAS_RTOL)
+    assert other.t_eos_logistic == pytest.approx(lt.t_eos_logistic, rel=STAB_IMPLIED_ALPHAS_RTOL)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -455,7 +466,7 @@ def test_direction_fractions_sum_to_one_for_generic_support_vectors(seed):
     Z = rng.normal(size=(6, 4))
     r = late_time_stability(rng.uniform(0.5, 2.0, size=6), Z, eta=0.1)
     assert min(r.normal_fraction, r.boundary_fraction, r.bias_fraction) > 0
-    assert r.normal_fraction + r.boundary_fraction + r.bias_fraction == pytest.approx(1.0, rel=1e-12)
+    assert r.normal_fraction + r.boundary_fraction + r.bias_fraction == pytest.approx(1.0, rel=STAB_EIG_RTOL)
 
 
 # --- theory: extreme margins, reductions, reported direction (mutation-testing additions) ---------------
@@ -518,11 +529,11 @@ def test_top_direction_is_the_signed_unit_top_eigenvector(seed):
     r = late_time_stability(alphas, Z, eta=0.1)
     v = r.top_direction
     M = sum(a * np.outer(z, z) for a, z in zip(alphas, Z))
-    assert np.linalg.norm(v) == pytest.approx(1.0, rel=1e-12)
-    assert scaled_error(M @ v, r.lambda_max * v, rtol=0.0, atol=1e-12 * r.lambda_max) <= 1
+    assert np.linalg.norm(v) == pytest.approx(1.0, rel=STAB_EIG_RTOL)
+    assert scaled_error(M @ v, r.lambda_max * v, rtol=0.0, atol=STAB_EIG_RTOL * r.lambda_max) <= 1
     probes = rng.normal(size=(200, 3))
     probes /= np.linalg.norm(probes, axis=1)[:, None]
-    assert r.lambda_max >= np.max(np.einsum("ij,jk,ik->i", probes, M, probes)) * (1 - 1e-12)
+    assert r.lambda_max >= np.max(np.einsum("ij,jk,ik->i", probes, M, probes)) * (1 - STAB_EIG_RTOL)
     assert v[np.argmax(np.abs(v))] > 0
     w_hat = (alphas @ Z)[:-1]
     n = w_hat / np.linalg.norm(w_hat)
@@ -530,7 +541,7 @@ def test_top_direction_is_the_signed_unit_top_eigenvector(seed):
     along = v_w @ n
     angle_ref = np.arctan2(np.linalg.norm(v_w - along * n), abs(along))
     assert 0.0 <= r.angle_to_normal <= np.pi / 2
-    assert r.angle_to_normal == pytest.approx(angle_ref, abs=1e-12)
+    assert r.angle_to_normal == pytest.approx(angle_ref, abs=STAB_EIG_RTOL)
 
 
 def test_angle_is_zero_not_nan_when_the_top_direction_is_the_normal():
@@ -543,9 +554,9 @@ def test_angle_is_zero_not_nan_when_the_top_direction_is_the_normal():
         u = np.array([np.cos(phi), np.sin(phi)])
         Z = np.array([np.r_[3 * u, 1.0], np.r_[3 * u, -1.0]])
         r = late_time_stability([1.0, 1.0], Z, eta=1.0)
-        assert r.lambda_max == pytest.approx(18.0, rel=1e-12)  # 2 * 3^2
-        assert r.normal_fraction == pytest.approx(1.0, rel=1e-12) and r.bias_fraction < 1e-24
-        assert r.angle_to_normal == pytest.approx(0.0, abs=1e-7), phi
+        assert r.lambda_max == pytest.approx(18.0, rel=STAB_EIG_RTOL)  # 2 * 3^2
+        assert r.normal_fraction == pytest.approx(1.0, rel=STAB_EIG_RTOL) and r.bias_fraction < STAB_BLOCK_FRACTION_ATOL
+        assert r.angle_to_normal == pytest.approx(0.0, abs=STAB_ZERO_ANGLE_ATOL), phi
 
 
 def test_logistic_crossing_when_t_eos_is_tiny():
@@ -555,11 +566,11 @@ def test_logistic_crossing_when_t_eos_is_tiny():
     a, alpha, eta = 0.5, 1e-6, 10.0
     Z = np.array([[a, 1.0], [a, -1.0]])  # M = diag(2 alpha a^2, 2 alpha): lambda_max = 2 alpha
     r = late_time_stability([alpha, alpha], Z, eta=eta)
-    assert r.t_eos == pytest.approx(alpha, rel=1e-12)
+    assert r.t_eos == pytest.approx(alpha, rel=STAB_EIG_RTOL)
     t = r.t_eos_logistic
     q = alpha / (eta * t)
     assert 0 < t < r.t_eos
-    assert t * (1 + q) ** 2 == pytest.approx(alpha, rel=1e-9)
+    assert t * (1 + q) ** 2 == pytest.approx(alpha, rel=STAB_LOGISTIC_CROSSING_RTOL)
 
 
 def test_derivation_assumptions_admit_the_papers_setting():

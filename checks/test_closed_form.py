@@ -15,8 +15,20 @@ from hypothesis import strategies as st
 
 from checks.tolerances import (
     CF_ATOL_SUBNORMAL,
+    CF_BATCH_ULPS,
+    CF_DELTA_ULPS,
+    CF_DOMAIN_SLACK,
+    CF_G_ULPS,
+    CF_INITIAL_ULPS,
+    CF_LIMIT_ULPS,
+    CF_LOG_RATIO_OVERFLOW_RTOL,
     CF_MP_RTOL,
+    CF_RATE_ULPS,
+    CF_REMAINDER_FACTOR_ULPS,
+    CF_RHS_ULPS,
     CF_RTOL_COND,
+    CF_SUBNORMAL_TWO_ULPS,
+    CF_TIGHTNESS_ATOL,
     FLOAT64_EPS,
     LATE_TIME_ROUNDING_RTOL,
     ODE_MP_RTOL,
@@ -121,7 +133,7 @@ def _check_against_reference(t, b0, t0, A_plus, A_minus):
     worst = 0.0
     for i, ti in enumerate(t):
         b_ref, dev_ref, g_ref, b_inf_ref = eq11_reference(float(ti), b0, t0, A_plus, A_minus)
-        assert g_ref <= 1e6 * (1 + 1e-12), "strategy must stay in the stated domain g <= 1e6"
+        assert g_ref <= 1e6 * (1 + CF_DOMAIN_SLACK), "strategy must stay in the stated domain g <= 1e6"
         allow = allowed_error(dev_ref, g_ref, b0, b_inf_ref)
         err_dev = abs(got.deviation[i] - float(dev_ref)) / (CF_ATOL_SUBNORMAL + allow)
         allow_b = allow + CF_RTOL_COND * (abs(float(b_ref)) + abs(float(b_inf_ref)))
@@ -190,18 +202,24 @@ def test_monotone_toward_limit(params):
 )
 def test_initial_condition_and_limit(b0, A_plus, A_minus):
     tr = bias_closed_form([2.5, np.inf], b0, 2.5, A_plus, A_minus)
-    assert scaled_error(tr.b[0], b0, rtol=4 * FLOAT64_EPS, atol=4 * FLOAT64_EPS * abs(tr.b_inf) + 1e-300) < 1
+    assert scaled_error(
+        tr.b[0],
+        b0,
+        rtol=CF_INITIAL_ULPS * FLOAT64_EPS,
+        atol=CF_INITIAL_ULPS * FLOAT64_EPS * abs(tr.b_inf) + CF_ATOL_SUBNORMAL,
+    ) < 1
     assert tr.b[1] == tr.b_inf
     lim = bias_limit(A_plus, A_minus)
-    assert scaled_error(lim.b_inf, 0.5 * math.log(A_plus / A_minus), rtol=4 * FLOAT64_EPS, atol=1e-300) < 1
-    assert scaled_error(lim.delta, math.sqrt(A_minus / A_plus), rtol=8 * FLOAT64_EPS) < 1
+    b_inf_ref = 0.5 * math.log(A_plus / A_minus)
+    assert scaled_error(lim.b_inf, b_inf_ref, rtol=CF_LIMIT_ULPS * FLOAT64_EPS, atol=CF_ATOL_SUBNORMAL) < 1
+    assert scaled_error(lim.delta, math.sqrt(A_minus / A_plus), rtol=CF_DELTA_ULPS * FLOAT64_EPS) < 1
 
 
 def test_batch_equals_loop():
     t = np.geomspace(1.0, 1e12, 37).reshape(37)
     batch = bias_closed_form(t, 2.0, 1.0, 0.3, 0.05).b
     loop = np.array([bias_closed_form(ti, 2.0, 1.0, 0.3, 0.05).b for ti in t])
-    assert scaled_error(batch, loop, rtol=2 * FLOAT64_EPS) <= 1
+    assert scaled_error(batch, loop, rtol=CF_BATCH_ULPS * FLOAT64_EPS) <= 1
 
 
 @pytest.mark.parametrize("b0, A_plus, A_minus", [(0.0, 1.0, 0.2), (5.0, 0.3, 0.3), (-2.0, 2.0, 0.01)])
@@ -215,7 +233,7 @@ def test_late_time_expansion_remainder(b0, A_plus, A_minus):
     remainder = np.abs(tr.deviation[late] - lead)
     bound = lte.remainder_bound_factor * np.exp(-3 * tr.g[late])
     assert np.all(remainder <= bound + LATE_TIME_ROUNDING_RTOL * np.abs(lead))
-    assert lte.rate == pytest.approx(2 * math.sqrt(A_plus * A_minus), rel=4 * FLOAT64_EPS)
+    assert lte.rate == pytest.approx(2 * math.sqrt(A_plus * A_minus), rel=CF_RATE_ULPS * FLOAT64_EPS)
 
 
 # --------------------------------------------------------------------------- ODE (10)
@@ -293,7 +311,8 @@ def test_ode_rhs_vanishes_at_limit_and_points_toward_it():
     A_plus, A_minus = 3.0, 0.7
     b_inf = bias_limit(A_plus, A_minus).b_inf
     scale = A_plus * math.exp(-b_inf)  # size of each of the two cancelling terms
-    assert abs(bias_ode_rhs(5.0, b_inf, A_plus, A_minus)) <= 8 * FLOAT64_EPS * scale / 5.0
+    t = 5.0
+    assert abs(bias_ode_rhs(t, b_inf, A_plus, A_minus)) <= CF_RHS_ULPS * FLOAT64_EPS * scale / t
     assert bias_ode_rhs(5.0, b_inf + 0.1, A_plus, A_minus) < 0 < bias_ode_rhs(5.0, b_inf - 0.1, A_plus, A_minus)
 
 
@@ -323,8 +342,8 @@ def test_mp_rejects_low_precision():
 
 def test_bias_limit_when_the_ratio_overflows_float64():
     """A+/A- = 1e600 is outside float64; b_inf = (1/2) log(A+/A-) = 300 log 10 must still come out."""
-    assert bias_limit(1e300, 1e-300).b_inf == pytest.approx(300 * math.log(10), rel=1e-14)
-    assert bias_limit(1e-300, 1e300).b_inf == pytest.approx(-300 * math.log(10), rel=1e-14)
+    assert bias_limit(1e300, 1e-300).b_inf == pytest.approx(300 * math.log(10), rel=CF_LOG_RATIO_OVERFLOW_RTOL)
+    assert bias_limit(1e-300, 1e300).b_inf == pytest.approx(-300 * math.log(10), rel=CF_LOG_RATIO_OVERFLOW_RTOL)
 
 
 # --------------------------------------------------------------------------- extreme inputs
@@ -341,7 +360,7 @@ def test_g_depends_only_on_t_over_t0(t0):
     tr = bias_closed_form([t0 * r for r in ratios], 1.0, t0, 0.25, 4.0)  # rate 2 sqrt(0.25 * 4) = 2
     with mpmath.workdps(40):
         ref = [float(2 * mpmath.log(mpmath.mpf(r))) for r in ratios]
-    assert scaled_error(tr.g, ref, rtol=4 * FLOAT64_EPS) <= 1
+    assert scaled_error(tr.g, ref, rtol=CF_G_ULPS * FLOAT64_EPS) <= 1
 
 
 def test_g_when_t_over_t0_overflows_float64():
@@ -349,7 +368,7 @@ def test_g_when_t_over_t0_overflows_float64():
     tr = bias_closed_form([1e300], 0.0, 1e-300, 1.0, 1.0)
     with mpmath.workdps(40):
         ref = float(2 * (mpmath.log(mpmath.mpf(1e300)) - mpmath.log(mpmath.mpf(1e-300))))
-    assert scaled_error(tr.g, ref, rtol=4 * FLOAT64_EPS) <= 1
+    assert scaled_error(tr.g, ref, rtol=CF_G_ULPS * FLOAT64_EPS) <= 1
     assert tr.deviation[0] == 0.0 and tr.b[0] == 0.0  # b0 = b_inf = 0 stays there
 
 
@@ -357,7 +376,7 @@ def test_g_when_t_over_t0_overflows_float64():
 def test_subnormal_distance_to_the_limit(b0):
     """b0 - b_inf down to the smallest subnormal: tanh(|c0|/2) underflows to 0, b stays within a subnormal of b0."""
     tr = bias_closed_form([1.0, 2.0, np.inf], b0, 1.0, 1.0, 1.0)
-    assert np.all(np.abs(tr.b - b0 * np.array([1.0, 0.25, 0.0])) <= 2 * 2.0**-1074)  # b0 (t/t0)^-2 to first order
+    assert np.all(np.abs(tr.b - b0 * np.array([1.0, 0.25, 0.0])) <= CF_SUBNORMAL_TWO_ULPS)  # b0 (t/t0)^-2 to first order
     assert np.all(np.sign(tr.deviation[:2]) * np.sign(b0) >= 0)
 
 
@@ -382,7 +401,8 @@ def test_late_time_remainder_bound_is_the_stated_one_and_tight(b0, A_plus, A_min
     """|R| <= (8/9) |tanh(c0/2)|^3 (t/t0)^(-3 rate), and R / bound -> (2/3)/(8/9) = 3/4 as t -> inf."""
     lte = late_time_expansion(b0, 1.0, A_plus, A_minus)
     c0 = b0 - 0.5 * math.log(A_plus / A_minus)
-    assert lte.remainder_bound_factor == pytest.approx(8 / 9 * abs(math.tanh(c0 / 2)) ** 3, rel=8 * FLOAT64_EPS)
+    stated = 8 / 9 * abs(math.tanh(c0 / 2)) ** 3
+    assert lte.remainder_bound_factor == pytest.approx(stated, rel=CF_REMAINDER_FACTOR_ULPS * FLOAT64_EPS)
     # x = tanh(c0/2) e^{-g} = 1e-3: R = 2 artanh(x) - 2x = (2/3) x^3 (1 + (3/5) x^2 + ...), by mpmath
     x = 1e-3 * math.copysign(1.0, c0)
     g = math.log(abs(math.tanh(c0 / 2)) / abs(x))
@@ -392,4 +412,4 @@ def test_late_time_remainder_bound_is_the_stated_one_and_tight(b0, A_plus, A_min
         xx = mpmath.tanh((mpmath.mpf(b0) - mpmath.log(mpmath.mpf(A_plus) / A_minus) / 2) / 2) * tt ** (-lte.rate)
         R = float(2 * mpmath.atanh(xx) - 2 * xx)
         bound = float(lte.remainder_bound_factor * tt ** (-3 * lte.rate))
-    assert 0.74 < abs(R) / bound < 0.76
+    assert abs(abs(R) / bound - 3 / 4) < CF_TIGHTNESS_ATOL

@@ -236,7 +236,8 @@ def test_exponential_loss_hessian_on_the_asymptote_is_M_over_eta_t(seed, t, eta)
     q = np.exp(-Z @ theta)
     H = (Z * q[:, None]).T @ Z  # Hessian of sum_s exp(-z_s^T theta)
     M = (Z * alphas[:, None]).T @ Z
-    err = scaled_error(eta * t * H, M, rtol=STAB_ASYMPTOTE_HESSIAN_RTOL, atol=STAB_ASYMPTOTE_HESSIAN_RTOL * np.abs(M).max())
+    tol = STAB_ASYMPTOTE_HESSIAN_RTOL
+    err = scaled_error(eta * t * H, M, rtol=tol, atol=tol * np.abs(M).max())
     target(err)
     assert err <= 1.0
 
@@ -257,7 +258,8 @@ def test_one_dimensional_late_time_stability_is_analytic():
     assert t * (1 + q) ** 2 == pytest.approx(r.t_eos, rel=STAB_LOGISTIC_CROSSING_RTOL)
     assert float(asymptotic_sharpness(r.t_eos, [1 / (2 * a * a)] * 2, Z, eta=50.0, loss="exponential")) == (
         pytest.approx(2.0, rel=STAB_EIG_RTOL))
-    assert float(asymptotic_sharpness(t, [1 / (2 * a * a)] * 2, Z, eta=50.0)) == pytest.approx(2.0, rel=STAB_LOGISTIC_CROSSING_RTOL)
+    logistic = float(asymptotic_sharpness(t, [1 / (2 * a * a)] * 2, Z, eta=50.0))
+    assert logistic == pytest.approx(2.0, rel=STAB_LOGISTIC_CROSSING_RTOL)
 
 
 @pytest.mark.parametrize("eta", [1e-2, 1.0, 1e6])

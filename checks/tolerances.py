@@ -365,3 +365,42 @@ STAB_WINDOW_RESOLUTION = 0.1
 # rigorous per-step bound (F64_GD_ROUNDING_FACTOR) gives ~3e-12; the map contracts and rounding errors
 # partly cancel, so the original 1e-12 holds on this fixed problem. Kept as found, not derived.
 STAB_STABLE_TWIN_RTOL = 1e-12
+
+
+# --- theory.closed_form, further checks (checks/test_closed_form.py) ---------------------------------
+# The Hypothesis strategy keeps g <= 1e6 in float64; the high-precision g of the reference differs by
+# the float64 rounding of log(t/t0) and of the product with the rate (a few eps relative): 1e-12 slack.
+CF_DOMAIN_SLACK = 1e-12
+# Few-ulp identities of eq. (11) and Theorem 4.5, in units of FLOAT64_EPS (2 u):
+# b(t0) = b_inf + dev(t0): the deviation b0 - b_inf and the re-addition each round once, relative to
+# |b0| and to |b_inf| (tanh/artanh of c0/2 at g = 0 round-trip within an ulp); 4 covers the three.
+CF_INITIAL_ULPS = 4.0
+# b_inf = (1/2) log(A+/A-): a ratio (1/2 ulp), a log (<= 1 ulp) and an exact halving; 4 leaves room.
+CF_LIMIT_ULPS = 4.0
+# delta = exp(-b_inf): numpy's exp (<= 4 ulp on every dispatch target, see HESSIAN_ROUNDING_ULPS) plus
+# b_inf's own absolute rounding turned relative; 8 is the test's allowance at its |b_inf| <= 6.9.
+CF_DELTA_ULPS = 8.0
+# The vectorised and the scalar call evaluate the same expressions; SIMD and scalar exp/log may differ
+# by about an ulp each: 2.
+CF_BATCH_ULPS = 2.0
+# rate = 2 sqrt(A+) sqrt(A-) vs 2 sqrt(A+ A-): two correctly rounded roots and two products on one
+# side, a product and a root on the other: ~2.5 u; 4 eps.
+CF_RATE_ULPS = 4.0
+# g = rate log(t/t0) with t/t0 formed exactly (time scaled by powers of two): log within an ulp, the
+# product half an ulp, the mpmath reference exact: "a few ulps", 4 eps.
+CF_G_ULPS = 4.0
+# The bias ODE's right-hand side at b_inf: two terms of size `scale` (A+ e^-b_inf) cancel; each is an
+# exp (<= 4 ulp) times a constant, so the difference is <= ~8 eps scale (times the 1/t factor).
+CF_RHS_ULPS = 8.0
+# (8/9) |tanh(c0/2)|^3: c0's rounding, tanh (a few ulps), the cube (x3) and the product: 8 eps.
+CF_REMAINDER_FACTOR_ULPS = 8.0
+# b_inf = (1/2) log(A+/A-) with A+/A- = 1e600 out of range: log(1e300) - log(1e-300) without
+# cancellation (the terms have opposite signs), each log <= 1 ulp of 690: ~2 eps; 1e-14 (~45 eps) is
+# the test's generous allowance.
+CF_LOG_RATIO_OVERFLOW_RTOL = 1e-14
+# b0 (t/t0)^-2 for subnormal b0: the reference product b0 * 0.25 and the code's own result each round
+# to the subnormal grid (one spacing, 2^-1074, each at most): two spacings.
+CF_SUBNORMAL_TWO_ULPS = 2 * 2.0**-1074
+# R / bound -> 3/4 as x = tanh(c0/2) e^-g -> 0; at the test's x = 1e-3 the next term (3/5) x^2 moves the
+# ratio by ~6e-7. The band +-0.01 is the test's original (loose) statement that the bound is tight.
+CF_TIGHTNESS_ATOL = 0.01

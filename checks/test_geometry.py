@@ -16,10 +16,14 @@ from scipy.optimize import minimize
 from checks.tolerances import (
     FLOAT64_EPS,
     GEO_BRUTE_RTOL,
+    GEO_BY_HAND_ATOL,
     GEO_EQUIVARIANCE_RTOL,
     GEO_KKT_TOL,
     GEO_PLANTED_RTOL,
+    GEO_RECOMPUTE_FACTOR,
+    GEO_RECOMPUTE_RTOL,
     GEO_SLSQP_RTOL,
+    GEO_TINY_QP_TOL,
     scaled_error,
 )
 from theory.geometry import (
@@ -227,12 +231,14 @@ PLANTED_CASES = {
 def test_planted_answer(case):
     X, y, w_true, sv = planted_dataset(7, **PLANTED_CASES[case])
     gamma = PLANTED_CASES[case]["gamma"]
-    expect_w = (2 / gamma) * w_true
+    w_norm = 2 / gamma  # ||w_hat|| (||w_true|| = 1)
+    box = 5.0  # planted_dataset's default coordinate box
+    expect_w = w_norm * w_true
     for solve in (augmented_max_margin, svm_with_bias):
         sol = solve(X, y)
         _assert_certified(sol)
-        assert scaled_error(sol.w_hat, expect_w, rtol=0, atol=GEO_PLANTED_RTOL * 2 / gamma) < 1
-        assert abs(sol.b_hat) <= GEO_PLANTED_RTOL * 2 / gamma * 5  # b in units of ||w|| * box
+        assert scaled_error(sol.w_hat, expect_w, rtol=0, atol=GEO_PLANTED_RTOL * w_norm) < 1
+        assert abs(sol.b_hat) <= GEO_PLANTED_RTOL * w_norm * box  # b in units of ||w|| * box
         np.testing.assert_array_equal(sol.support, sv)
         assert sol.margin == pytest.approx(gamma / 2, rel=GEO_PLANTED_RTOL)
 
@@ -240,10 +246,11 @@ def test_planted_answer(case):
 @pytest.mark.slow
 def test_planted_answer_d1024():
     X, y, w_true, sv = planted_dataset(3, d=1024, n_pop=400, k_plus=200, k_minus=200, gamma=0.1)
+    w_norm = 2 / 0.1  # ||w_hat|| = 2 / gamma
     for solve in (augmented_max_margin, svm_with_bias):
         sol = solve(X, y)
         _assert_certified(sol)
-        assert scaled_error(sol.w_hat, 20 * w_true, rtol=0, atol=GEO_PLANTED_RTOL * 20) < 1
+        assert scaled_error(sol.w_hat, w_norm * w_true, rtol=0, atol=GEO_PLANTED_RTOL * w_norm) < 1
         np.testing.assert_array_equal(sol.support, sv)
 
 
@@ -264,10 +271,10 @@ def test_b_s_nonzero_but_solutions_coincide():
     X, y = SHIFTED  # by hand: closest hull points (2, 0) and (0, 0); margins x1 - 1 and 1 - x1
     a = paper_assumptions(X, y)
     assert not a.b_s_is_zero
-    assert a.b_s == pytest.approx(-1.0, abs=1e-12)
-    np.testing.assert_allclose(a.eq9.w_hat, [1.0, 0.0], atol=1e-12)
+    assert a.b_s == pytest.approx(-1.0, abs=GEO_BY_HAND_ATOL)
+    np.testing.assert_allclose(a.eq9.w_hat, [1.0, 0.0], atol=GEO_BY_HAND_ATOL)
     # eq. (7) KKT at the same point: alpha = (1/2, 0, 3/2, 0) on z_i = y_i (x_i, 1)
-    assert a.theorem_4_3_gap <= 1e-12
+    assert a.theorem_4_3_gap <= GEO_BY_HAND_ATOL
 
 
 def test_assumption_3_1_fails_and_solutions_differ():
@@ -275,10 +282,11 @@ def test_assumption_3_1_fails_and_solutions_differ():
     a = paper_assumptions(X, y)
     # by hand: (9) w = (x+ - x-) 2 / ||x+ - x-||^2 = (1/2, 1/2), b = 1 - w.x+ = -1;
     # (7): theta = Z^T (Z Z^T)^{-1} 1 with Z Z^T = [[11, -3], [-3, 3]] -> w = (1/6, 5/6), b = -1/3
-    assert a.b_s == pytest.approx(-1.0, abs=1e-12) and not a.b_s_is_zero
-    np.testing.assert_allclose(a.eq9.w_hat, [0.5, 0.5], atol=1e-12)
-    np.testing.assert_allclose(np.append(a.eq7.w_hat, a.eq7.b_hat), [1 / 6, 5 / 6, -1 / 3], atol=1e-12)
-    assert a.theorem_4_3_gap == pytest.approx(np.linalg.norm([1 / 3, -1 / 3, 2 / 3]) / np.sqrt(1.5), rel=1e-12)
+    assert a.b_s == pytest.approx(-1.0, abs=GEO_BY_HAND_ATOL) and not a.b_s_is_zero
+    np.testing.assert_allclose(a.eq9.w_hat, [0.5, 0.5], atol=GEO_BY_HAND_ATOL)
+    np.testing.assert_allclose(np.append(a.eq7.w_hat, a.eq7.b_hat), [1 / 6, 5 / 6, -1 / 3], atol=GEO_BY_HAND_ATOL)
+    gap = np.linalg.norm([1 / 3, -1 / 3, 2 / 3]) / np.sqrt(1.5)
+    assert a.theorem_4_3_gap == pytest.approx(gap, rel=GEO_BY_HAND_ATOL)
 
 
 # --------------------------------------------------------------------------- errors
@@ -318,7 +326,7 @@ def test_eq9_needs_both_classes():
     with pytest.raises(ValueError, match="both classes"):
         svm_with_bias(np.array([[1.0], [2.0]]), np.array([1.0, 1.0]))
     sol = augmented_max_margin(np.array([[1.0], [2.0]]), np.array([1.0, 1.0]))  # eq. (7) is fine
-    np.testing.assert_allclose([sol.w_hat[0], sol.b_hat], [0.5, 0.5], atol=1e-14)  # argmin w^2 + b^2, w + b >= 1
+    np.testing.assert_allclose([sol.w_hat[0], sol.b_hat], [0.5, 0.5], atol=GEO_TINY_QP_TOL)  # argmin w^2 + b^2, w + b >= 1
 
 
 @pytest.mark.parametrize("max_iter", [1, 2, 3])
@@ -358,9 +366,9 @@ def test_reported_kkt_residuals_equal_an_independent_recomputation(solve):
     stat_err = (n + 2) * u * (np.linalg.norm(np.abs(X).T @ a + np.abs(sol.w_hat)) + np.sum(a) + abs(sol.b_hat)) / theta_norm
     stat_err += 0.0 if sol.problem == "eq7" else (n + 2) * u
     comp_err = float(a @ slack_err) / np.sum(a) + (n + 2) * u * comp
-    assert abs(sol.complementarity - comp) <= 2 * comp_err
-    assert abs(sol.stationarity - stat) <= 2 * stat_err
-    assert abs(sol.primal_infeasibility - max(0.0, -slack.min())) <= 2 * float(slack_err.max())
+    assert abs(sol.complementarity - comp) <= GEO_RECOMPUTE_FACTOR * comp_err
+    assert abs(sol.stationarity - stat) <= GEO_RECOMPUTE_FACTOR * stat_err
+    assert abs(sol.primal_infeasibility - max(0.0, -slack.min())) <= GEO_RECOMPUTE_FACTOR * float(slack_err.max())
 
 
 # --------------------------------------------------------------------------- solver path and diagnostics
@@ -483,8 +491,8 @@ def test_wide_margin_data_with_small_w():
     s9, s7 = svm_with_bias(X, y), augmented_max_margin(X, y)
     for sol in (s9, s7):
         _assert_certified(sol)
-    np.testing.assert_allclose([s9.w_hat[0], s9.b_hat, s9.margin], [0.2, -0.2, 5.0], rtol=1e-14)
-    np.testing.assert_allclose([s7.w_hat[0], s7.b_hat, s7.margin], [4 / 17, -1 / 17, 17 / 4], rtol=1e-14)
+    np.testing.assert_allclose([s9.w_hat[0], s9.b_hat, s9.margin], [0.2, -0.2, 5.0], rtol=GEO_TINY_QP_TOL)
+    np.testing.assert_allclose([s7.w_hat[0], s7.b_hat, s7.margin], [4 / 17, -1 / 17, 17 / 4], rtol=GEO_TINY_QP_TOL)
     np.testing.assert_array_equal(s7.support, [1])
 
 
@@ -531,7 +539,7 @@ def test_reported_diagnostics_of_an_early_stop_equal_their_definitions(solve):
     assert sol.status == "inaccurate" and "iteration limit" in sol.message
     slack = y * (X @ sol.w_hat + sol.b_hat) - 1
     assert slack.min() < -0.01  # the case is genuinely infeasible
-    assert sol.primal_infeasibility == pytest.approx(-slack.min(), rel=1e-12)
+    assert sol.primal_infeasibility == pytest.approx(-slack.min(), rel=GEO_RECOMPUTE_RTOL)
     floor = QP_FLOOR_FACTOR * (np.abs(X) @ np.abs(sol.w_hat) + abs(sol.b_hat))  # d + 3 < 64: the 32 eps factor applies
     np.testing.assert_array_equal(sol.support, np.flatnonzero(np.abs(slack) <= sol.support_tol + floor))
 
@@ -555,7 +563,7 @@ def test_support_spans_data_is_false_for_collinear_support_vectors():
     so the support {z_s} has rank 2 < 3 = rank{z_i}: Theorem 4.2's precondition fails and is reported."""
     X, y = np.array([[-1.0, 1.0], [0.0, 1.0], [1.0, 1.0], [0.0, -10.0]]), np.array([1.0, 1.0, 1.0, -1.0])
     a = paper_assumptions(X, y)
-    np.testing.assert_allclose(np.append(a.eq7.w_hat, a.eq7.b_hat), [0.0, 0.5, 0.5], atol=1e-14)
+    np.testing.assert_allclose(np.append(a.eq7.w_hat, a.eq7.b_hat), [0.0, 0.5, 0.5], atol=GEO_TINY_QP_TOL)
     np.testing.assert_array_equal(a.eq7.support, [0, 1, 2])
     assert not a.support_spans_data
 

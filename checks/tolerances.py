@@ -404,3 +404,19 @@ CF_SUBNORMAL_TWO_ULPS = 2 * 2.0**-1074
 # R / bound -> 3/4 as x = tanh(c0/2) e^-g -> 0; at the test's x = 1e-3 the next term (3/5) x^2 moves the
 # ratio by ~6e-7. The band +-0.01 is the test's original (loose) statement that the bound is tight.
 CF_TIGHTNESS_ATOL = 0.01
+
+
+# --- theory.geometry, small cases by hand and recomputed certificates (checks/test_geometry.py) ---
+# paper_assumptions on 2-point / 4-point problems solved by hand (answers like (1/6, 5/6, -1/3), b_s = -1):
+# small active-set systems with O(1) entries and condition <= ~10, plus eq. (9)'s b_s: each answer to a
+# few eps of O(1), i.e. ~1e-15 absolute; 1e-12 (also for the gap of Theorem 4.3) leaves a factor ~1000.
+GEO_BY_HAND_ATOL = 1e-12
+# One or two active constraints in 1-D (w = 2/10, theta = (4, -1)/17, (1/2, 1/2)) with data exact in
+# binary: the solution is a ratio of a few exact products, a few ulps of O(1): 1e-14 (~45 eps).
+GEO_TINY_QP_TOL = 1e-14
+# Two evaluations of the same KKT definitions (BLAS gemv vs matmul, FMA or not), each within its own
+# operation-count rounding bound of the exact value, differ by at most the sum of both bounds: 2 times one.
+GEO_RECOMPUTE_FACTOR = 2.0
+# The reported primal infeasibility is the same max over the same margins, possibly in another summation
+# order: ~(d + 2) u |x||w| against |slack| > 0.01, below 1e-13 relative; 1e-12.
+GEO_RECOMPUTE_RTOL = 1e-12

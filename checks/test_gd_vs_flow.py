@@ -28,7 +28,19 @@ from checks.tolerances import (
     GDF_EQ11_LITERAL_FACTOR,
     GDF_EQ11_VS_ODE_ATOL,
     GDF_FLOW_SOLVERS_RTOL,
+    GDF_HAND_RTOL,
+    GDF_INITIAL_ATOL,
+    GDF_LITERAL_SEPARATION,
+    GDF_LOGISTIC_TAIL_FACTOR,
     GDF_ORDER_RATIO_ATOL,
+    GDF_PAPER_CLOSE_ACCURACY_ATOL,
+    GDF_PAPER_CLOSE_RTOL,
+    GDF_PAPER_FAR_RTOL,
+    GDF_PARITY_ATOL,
+    GDF_SCAN_UNREACHABLE_ATOL,
+    GDF_SELF_DISTANCE_FACTOR,
+    GDF_SELF_DISTANCE_FLOOR,
+    GDF_UNKICKED_ATOL,
 )
 from lingrok.compare.gd_vs_flow import (
     Eq11Constants,
@@ -104,7 +116,7 @@ def test_the_flow_itself_is_at_distance_zero():
     flow = logistic_flow(X, y, np.stack([t, t + 1], axis=1).ravel(), eta, method="LSODA")
     c = compare_with_flow(X, y, eta=eta, t=t, w_pair=np.asarray(flow.w).reshape(3, 2, 2),
                           b_pair=np.asarray(flow.b).reshape(3, 2))
-    assert np.max(c.theta_rel) <= 10 * c.flow_precision + 1e-12
+    assert np.max(c.theta_rel) <= GDF_SELF_DISTANCE_FACTOR * c.flow_precision + GDF_SELF_DISTANCE_FLOOR
     assert np.all(c.accuracy_abs == 0.0)
 
 
@@ -121,7 +133,7 @@ def test_distances_take_the_worse_parity(shift, alternation):
     c = compare_with_flow(X, y, eta=eta, t=t, w_pair=np.asarray(flow.w).reshape(2, 2, 2), b_pair=b_pair)
     err = abs(c.b_abs - (abs(shift) + alternation)).max() + abs(c.b_abs_parity_mean - abs(shift)).max()
     target(err)
-    assert err <= 1e-6  # the flow rerun inside agrees with this one to its precision (~1e-9)
+    assert err <= GDF_PARITY_ATOL  # the flow rerun inside agrees with this one to its precision (~1e-9)
 
 
 def test_validation_messages():
@@ -146,10 +158,10 @@ def test_validation_messages():
 
 def test_eq11_constants_of_the_one_dimensional_case_match_the_hand_computation():
     c = eq11_constants(*ONE_D)
-    assert c.A_plus == pytest.approx(2 * math.exp(-W_TILDE), rel=1e-12)
-    assert c.A_minus == pytest.approx(math.exp(-W_TILDE), rel=1e-12)
-    assert c.b_inf == pytest.approx(B_TILDE, rel=1e-12) and c.rate == pytest.approx(1.0, rel=1e-12)
-    assert c.late_onset_tau == pytest.approx(0.5, rel=1e-12) and abs(c.b_hat) < 1e-12
+    assert c.A_plus == pytest.approx(2 * math.exp(-W_TILDE), rel=GDF_HAND_RTOL)
+    assert c.A_minus == pytest.approx(math.exp(-W_TILDE), rel=GDF_HAND_RTOL)
+    assert c.b_inf == pytest.approx(B_TILDE, rel=GDF_HAND_RTOL) and c.rate == pytest.approx(1.0, rel=GDF_HAND_RTOL)
+    assert c.late_onset_tau == pytest.approx(0.5, rel=GDF_HAND_RTOL) and abs(c.b_hat) < GDF_HAND_RTOL
 
 
 @given(st.floats(-2.0, 2.0), st.floats(1e-3, 0.5), st.sampled_from([0.5, 1.0, 3.0]))
@@ -163,10 +175,10 @@ def test_corrected_eq11_solves_eq10_in_gd_steps(b0, eta, rate):
     ode = solve_bias_ode(t.astype(float), b0, float(t0), A_plus, A_minus).b
     e = eq11_vs_bias(t, np.stack([ode, ode], axis=1), eta=eta, constants=c, tau_window=(eta * t0, eta * t[-1]))
     target(e.max_error)
-    assert e.t[0] == t0 and e.b0 == pytest.approx(b0, abs=1e-15)
+    assert e.t[0] == t0 and e.b0 == pytest.approx(b0, abs=GDF_INITIAL_ATOL)
     assert e.max_error <= GDF_EQ11_VS_ODE_ATOL
     if abs(b0 - c.b_inf) > 0.1:  # the literal reading relaxes 1/eta times faster in log time
-        assert e.max_error_literal > 100 * GDF_EQ11_VS_ODE_ATOL
+        assert e.max_error_literal > GDF_LITERAL_SEPARATION * GDF_EQ11_VS_ODE_ATOL
 
 
 def _kicked_run(eta, kick, tau0=1e3, span=100):
@@ -197,9 +209,10 @@ def test_kicked_bias_relaxes_as_corrected_eq11_for_every_eta(kick):
 def test_unkicked_run_stays_at_b_inf_and_matches():
     c = eq11_constants(*ONE_D)
     t, b_pair, t0 = _kicked_run(0.1, 0.0)
-    e = eq11_vs_bias(t, b_pair, eta=0.1, constants=c, tau_window=(0.1 * t0, 0.1 * t[-1]), atol=1e-3, rtol=0.0)
+    tau0 = 0.1 * t0  # flow time of the start (eta = 0.1)
+    e = eq11_vs_bias(t, b_pair, eta=0.1, constants=c, tau_window=(tau0, 0.1 * t[-1]), atol=GDF_UNKICKED_ATOL, rtol=0.0)
     # the logistic tail moves the state by ~alpha / tau = 5e-4 (late_onset_tau / tau0)
-    assert e.matches and e.max_error <= 2 * c.late_onset_tau / (0.1 * t0)
+    assert e.matches and e.max_error <= GDF_LOGISTIC_TAIL_FACTOR * c.late_onset_tau / tau0
 
 
 # --- the scan --------------------------------------------------------------------------------------
@@ -210,7 +223,7 @@ def test_scan_skips_over_budget_and_reports_the_largest_match():
     lam = lambda0(X, y)
     etas = [0.4 / lam, 0.1 / lam, 0.01 / lam]
     budget = int(math.ceil(20.0 * lam / 0.1))
-    scan = eta_scan(X, y, etas, tau_end=20.0, max_steps=budget, atol=1e-12, rtol=0.0)
+    scan = eta_scan(X, y, etas, tau_end=20.0, max_steps=budget, atol=GDF_SCAN_UNREACHABLE_ATOL, rtol=0.0)
     assert [r.eta for r in scan.rows] == sorted(etas, reverse=True)
     assert scan.rows[2].skipped is not None and "budget" in scan.rows[2].skipped and scan.rows[2].comparison is None
     assert scan.rows[0].steps == math.ceil(20.0 / etas[0] * (1 - 1e-12))
@@ -254,6 +267,6 @@ def test_paper_2d_gd_is_the_flow_only_where_the_support_vector_asymptote_is_stab
         assert (late.t_eos_logistic == 0.0) == close
         c = gd_vs_flow(X, y, eta=eta, checkpoints=flow_time_checkpoints(eta, 1.0, 100.0, per_decade=5))
         if close:
-            assert np.max(c.theta_rel) < 2e-3 and np.max(c.accuracy_abs) <= 1e-3
+            assert np.max(c.theta_rel) < GDF_PAPER_CLOSE_RTOL and np.max(c.accuracy_abs) <= GDF_PAPER_CLOSE_ACCURACY_ATOL
         else:
-            assert np.min(c.theta_rel) > 0.1
+            assert np.min(c.theta_rel) > GDF_PAPER_FAR_RTOL

@@ -13,7 +13,23 @@ import pytest
 from hypothesis import example, given, target
 from hypothesis import strategies as st
 
-from checks.tolerances import FLOAT64_EPS, GT_BREAKPOINT_GUARD, GT_EXP_NEAR_OVERFLOW_RTOL, scaled_error
+from checks.tolerances import (
+    FLOAT64_EPS,
+    GEO_PLANTED_RTOL,
+    GT_ACCURACY_SLACK,
+    GT_BREAKPOINT_GUARD,
+    GT_CRITICAL_Q_ULPS,
+    GT_EXP_NEAR_OVERFLOW_RTOL,
+    GT_EXP_ULPS,
+    GT_HEADLINE_ULPS,
+    GT_LATE_CROSSING_FACTOR,
+    GT_LATE_STEP_ULPS,
+    GT_PLANTED_THEOREM_RTOL,
+    GT_Q_ULPS,
+    GT_RESIDUAL_TIME_RTOL,
+    ZERO_REF_ATOL,
+    scaled_error,
+)
 from theory.grokking_time import (
     asymptotic_test_time,
     concentrated_test_accuracy,
@@ -94,14 +110,14 @@ def test_sweep_matches_brute_force(problem):
     # first step over all integers up to N_MAX
     n = np.arange(1, N_MAX + 1, dtype=float)
     acc_n = brute_accuracy(p, q, np.log(n))
-    hits = np.flatnonzero(curve.sup_accuracy - acc_n <= eps * curve.sup_accuracy * (1 + 1e-12))
+    hits = np.flatnonzero(curve.sup_accuracy - acc_n <= eps * curve.sup_accuracy * (1 + GT_ACCURACY_SLACK))
     if curve.first_step <= N_MAX:
         assert hits.size and n[hits[0]] == curve.first_step
     else:
         assert hits.size == 0
     # nothing qualifies strictly before first_s
     early = grid[keep & (grid < curve.first_s)] if keep.any() else grid[:0]
-    assert np.all(curve.sup_accuracy - brute_accuracy(p, q, early) > eps * curve.sup_accuracy * (1 + 1e-12)) if early.size else True
+    assert np.all(curve.sup_accuracy - brute_accuracy(p, q, early) > eps * curve.sup_accuracy * (1 + GT_ACCURACY_SLACK)) if early.size else True
 
 
 def _one(p_w, q_w, eps=0.0):
@@ -115,7 +131,7 @@ def test_point_that_becomes_correct():
     np.testing.assert_array_equal(c.interval_accuracy, [0.0, 1.0])
     np.testing.assert_array_equal(c.point_accuracy, [0.0, 0.0])  # at s = 2 the margin is exactly 0
     assert (c.sup_accuracy, c.limit_accuracy, c.first_s, c.first_attained) == (1.0, 1.0, 2.0, False)
-    assert c.first_t == pytest.approx(math.e**2, rel=2 * FLOAT64_EPS)
+    assert c.first_t == pytest.approx(math.e**2, rel=GT_EXP_ULPS * FLOAT64_EPS)
     assert c.first_step == 8.0  # e^2 = 7.39
 
 
@@ -161,7 +177,7 @@ def test_concentrated_accuracy_pieces():
     g, a = 1e-3, 10.0
     off = np.array([0.0, g / 2, (g / 2 + a * g) / 2, a * g, 5 * a * g])
     q = concentrated_test_accuracy(off, g, a).accuracy
-    np.testing.assert_allclose(q, [1.0, 1.0, 0.75, 0.5, 0.5], rtol=0, atol=4 * FLOAT64_EPS)
+    np.testing.assert_allclose(q, [1.0, 1.0, 0.75, 0.5, 0.5], rtol=0, atol=GT_Q_ULPS * FLOAT64_EPS)
     dense = concentrated_test_accuracy(np.linspace(0, 3 * a * g, 1001), g, a).accuracy
     assert np.all(np.diff(dense) <= 0) and np.all((0.5 <= dense) & (dense <= 1.0))
 
@@ -173,9 +189,10 @@ def test_theorem_4_6_consistent_with_Q(delta, eps, alpha, gamma, B):
     # the critical offset of the theorem is where Q = 1 - eps
     q = concentrated_test_accuracy(r.critical_offset, gamma, alpha).accuracy
     # rounding of offset - gamma/2 (size ~gamma) divided by the band width alpha gamma - gamma/2
-    assert abs(float(q) - (1 - eps)) <= 8 * FLOAT64_EPS * (1 + 1 / (alpha - 0.5))
+    band = alpha - 0.5  # band width alpha gamma - gamma/2, in units of gamma
+    assert abs(float(q) - (1 - eps)) <= GT_CRITICAL_Q_ULPS * FLOAT64_EPS * (1 + 1 / band)
     by_hand = abs(math.log(delta)) / (1 + 2 * eps * (2 * alpha - 1))
-    assert r.log_T_headline == pytest.approx(by_hand, rel=4 * FLOAT64_EPS, abs=1e-300)
+    assert r.log_T_headline == pytest.approx(by_hand, rel=GT_HEADLINE_ULPS * FLOAT64_EPS, abs=ZERO_REF_ATOL)
     assert r.log_T_lower <= r.log_T_headline <= r.log_T_upper
     width_rounding = 4 * FLOAT64_EPS * (r.exponent + gamma * B)  # (E + x) - (E - x) loses eps * E
     assert abs((r.log_T_upper - r.log_T_lower) - gamma * B) <= width_rounding
@@ -260,12 +277,12 @@ def test_balanced_symmetric_planted_data_groks_at_norm_over_eta_S(eps):
     yt = np.concatenate([np.ones(500), -np.ones(500)])
     curve = asymptotic_test_time(r.w_hat, r.b_hat, r.w_tilde, r.b_tilde, Xt, yt, eps)
     T_closed = np.dot(r.w_hat, r.w_hat) / (eta * 2 * k)
-    assert T_closed == pytest.approx(4 / (gamma**2 * eta * 2 * k), rel=1e-9)
-    assert curve.first_t == pytest.approx(T_closed, rel=1e-9)
+    assert T_closed == pytest.approx(4 / (gamma**2 * eta * 2 * k), rel=GEO_PLANTED_RTOL)
+    assert curve.first_t == pytest.approx(T_closed, rel=GT_RESIDUAL_TIME_RTOL)
     B = float(np.linalg.norm(np.append(r.w_tilde, r.b_tilde)))
     th = theorem_4_6_test_time(r.delta, eps, alpha, gamma=gamma, B=B)
-    assert th.T_upper == pytest.approx(T_closed, rel=1e-6)
-    assert th.T_headline == pytest.approx(1.0, abs=1e-6)  # off by a factor 5.7e5
+    assert th.T_upper == pytest.approx(T_closed, rel=GT_PLANTED_THEOREM_RTOL)
+    assert th.T_headline == pytest.approx(1.0, abs=GT_PLANTED_THEOREM_RTOL)  # off by a factor 5.7e5
 
 
 # --------------------------------------------------------------------------- extreme times
@@ -280,7 +297,8 @@ def test_theorem_4_6_times_up_to_the_float_range():
     assert scaled_error([r.T_headline, r.T_lower], ref, rtol=GT_EXP_NEAR_OVERFLOW_RTOL) <= 1
     assert r.T_upper == math.inf  # e^710.196 > DBL_MAX
     assert theorem_4_6_test_time(1e-320, 0.0, 10.0, gamma=1e-3, B=0.0).T_headline == math.inf
-    assert theorem_4_6_test_time(0.5, 0.0, 10.0, gamma=1e-3, B=0.0).T_headline == pytest.approx(2.0, rel=4 * FLOAT64_EPS)
+    T_half = theorem_4_6_test_time(0.5, 0.0, 10.0, gamma=1e-3, B=0.0).T_headline
+    assert T_half == pytest.approx(2.0, rel=GT_HEADLINE_ULPS * FLOAT64_EPS)
 
 
 def test_first_time_near_the_float_range():
@@ -320,7 +338,7 @@ def test_first_step_at_late_crossings_matches_brute_force(a):
     assert c.first_step == _brute_first_step([1.0], [-a], 1, n0 - 200, n0 + 200)
     with mpmath.workdps(40):
         exact = mpmath.floor(mpmath.exp(mpmath.mpf(a))) + 1  # real-number answer; float log is that close
-        assert abs(c.first_step - exact) <= 2 * a * FLOAT64_EPS * exact + 1
+        assert abs(c.first_step - exact) <= GT_LATE_CROSSING_FACTOR * a * FLOAT64_EPS * exact + 1
 
 
 @pytest.mark.parametrize("a", [20.3, 35.5, 36.2])
@@ -346,7 +364,7 @@ def test_first_step_inside_a_late_finite_window(a):
     assert (c.sup_accuracy, c.limit_accuracy, c.first_s) == (1.0, 0.5, a)
     with mpmath.workdps(30):
         ref = float(mpmath.exp(a))
-    assert c.first_step == pytest.approx(ref, rel=4 * FLOAT64_EPS) and c.first_step == math.floor(c.first_step)
+    assert c.first_step == pytest.approx(ref, rel=GT_LATE_STEP_ULPS * FLOAT64_EPS) and c.first_step == math.floor(c.first_step)
 
 
 def test_limit_accuracy_with_ties_and_crossings_beyond_float_range():

@@ -18,6 +18,10 @@ def scaled_error(num, ref, *, rtol, atol=0.0):
 
 # --- float64 arithmetic -------------------------------------------------------------------
 FLOAT64_EPS = float(np.finfo(np.float64).eps)  # 2.22e-16, unit roundoff times 2
+# Absolute floor for comparisons whose reference can be exactly 0 (keeps scaled_error's denominator
+# positive): far below every nonzero value in the checks (float64's normals start at 2.2e-308), so it
+# asks for an exact 0 there and changes nothing elsewhere.
+ZERO_REF_ATOL = 1e-300
 
 # --- numerics.measure / grokking / attacks / flow (measurement side) ----------------------
 MEASURE_SUM_RTOL = 100 * FLOAT64_EPS  # positive sum of <= ~50 terms, each a few ulps off: error <= (N + 4) eps
@@ -455,3 +459,34 @@ GDF_SCAN_UNREACHABLE_ATOL = 1e-12
 GDF_PAPER_CLOSE_RTOL = 2e-3
 GDF_PAPER_CLOSE_ACCURACY_ATOL = 1e-3
 GDF_PAPER_FAR_RTOL = 0.1
+
+
+# --- theory.grokking_time, further checks (checks/test_grokking_time.py) ---
+# Accuracies are fractions k/N rounded once; a relative slack on the eps-of-sup criterion keeps that
+# rounding (~eps) from deciding whether a grid point qualifies in the brute-force comparison.
+GT_ACCURACY_SLACK = 1e-12
+# first_t = math.exp(2.0) (glibc: < 1 ulp) against math.e**2 here (e rounded, then squared: ~1.5 ulp).
+GT_EXP_ULPS = 2.0
+# Q(offset) pieces: a subtraction, a division by the band width and an affine map, each <= 1/2 ulp of
+# values <= 1: 4 eps absolute.
+GT_Q_ULPS = 4.0
+# Q at the critical offset: the rounding of offset - gamma/2 (size ~gamma) divided by the band width
+# (alpha - 1/2) gamma, plus Q's own few operations: 8 eps (1 + 1/(alpha - 1/2)).
+GT_CRITICAL_Q_ULPS = 8.0
+# log T headline |log delta| / (1 + 2 eps (2 alpha - 1)): a log (<= 1 ulp), three operations in the
+# denominator and the division; also exp(|log 1/2|) = 2 (math.exp < 1 ulp): 4 eps.
+GT_HEADLINE_ULPS = 4.0
+# first_step beyond 2^53 is floor(math.exp(a)) (math.exp < 1 ulp, the floor exact there): 4 eps leaves room.
+GT_LATE_STEP_ULPS = 4.0
+# The first n with float64 log n > a: log n carries ~1 ulp of a (eps a absolute), which moves the crossing
+# by a factor e^(eps a), i.e. ~eps a n steps; 2 covers the log's and the comparison's rounding (+1 step
+# for the floor, in the test).
+GT_LATE_CROSSING_FACTOR = 2.0
+# Planted balanced set (gamma = 1e-3, |S| = 700): the first hit exp(s*) from the residual limit's
+# (w_tilde, b_tilde), which theory.residual gives to RES_ETA_SHIFT_RTOL (1e-9) relative, against
+# ||w_hat||^2 / (eta |S|).
+GT_RESIDUAL_TIME_RTOL = 1e-9
+# ... and Theorem 4.6's T_upper = exp(E + gamma B / 2) (exactly T_closed for delta = 1) and T_headline
+# = exp(E) = 1: the computed delta is 1 only to the solver's accuracy and exp(gamma B / 2) with gamma B / 2
+# ~ 13 amplifies B's absolute error; 1e-6 is the test's allowance, kept as found.
+GT_PLANTED_THEOREM_RTOL = 1e-6

@@ -233,8 +233,8 @@ def pgd_linf(
 ) -> PGDResult:
     """l_inf projected gradient ascent on the loss (Madry et al.; Section 5 of arXiv:2602.08302).
 
-    x^{k+1} = clip_box( clip_[x - r, x + r]( x^k + step * sign(grad_x l(y (w^T x^k + b))) ) ),
-    x^0 = x (clean) or x + U[-r, r]^d clipped to the box (random).
+    ``x^{k+1} = clip_box( clip_[x - r, x + r]( x^k + step * sign(grad_x l(y (w^T x^k + b))) ) )``,
+    ``x^0 = x`` (clean) or ``x + U[-r, r]^d`` clipped to the box (random).
 
     Args:
         X: (n, d) test points.  y: (n,) labels in {-1, +1}.

@@ -1,9 +1,10 @@
 """Registry of the machine-checked derivations of arXiv:2602.08302, in the paper's order.
 
->>> [d.id for d in all_derivations()][:2]
-['thm4.3', 'thm4.5']
->>> derivation_by_id("thm4.5").verify().passed
-True
+Examples:
+    >>> [d.id for d in all_derivations()][:2]
+    ['thm4.3', 'thm4.5']
+    >>> derivation_by_id("thm4.5").verify().passed
+    True
 """
 
 from __future__ import annotations

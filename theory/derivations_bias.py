@@ -219,9 +219,9 @@ def closed_form_evaluator():
 
     Raises:
         RuntimeError: if :func:`thm4_5` (which contains the step ``b_stable = eq. (11)``) does
-        not verify; never in normal use.
+            not verify; never in normal use.
         ValueError: (from the returned function) non-finite input, ``t0``, ``A_plus`` or
-        ``A_minus`` not positive, or ``t < t0``.
+            ``A_minus`` not positive, or ``t < t0``.
     """
     report = thm4_5().verify()
     if not report.passed:  # the evaluator is only as good as the derivation it comes from

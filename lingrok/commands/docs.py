@@ -19,7 +19,7 @@ def add_parser(subparsers) -> None:
         "docs",
         help="generate the derivation pages and the API reference (docs/derivations, docs/api)",
         description="Write docs/derivations/<id>.md (every machine-checked derivation of arXiv:2602.08302, "
-        "with each step's check) and docs/api/<module>.md (from the docstrings of theory and numerics). "
+        "with each step's check) and docs/api/<module>.md (a mkdocstrings page per module of theory and numerics). "
         "Unchanged pages are left alone; generated pages that no longer exist are removed.",
     )
     p.add_argument("--check", action="store_true",

@@ -8,8 +8,9 @@ object addresses, no hash order), and numeric errors are shown as an order-of-ma
 Derivation pages (``derivations/<id>.md``, arXiv:2602.08302 in the order of
 :data:`theory.derivations.DERIVATION_IDS`) show each step as display math, its justification and
 how it was machine-checked; discrepancies with the paper come first, as findings. API pages
-(``api/<package>.<module>.md``) list the public names of every module of ``theory`` and
-``numerics`` with signatures and docstrings.
+(``api/<package>.<module>.md``, one per module of ``theory`` and ``numerics``) are mkdocstrings
+directives (``::: theory.geometry``): the site renders signatures and docstrings from the source
+when it is built; ``api/index.md`` lists the modules with the first paragraph of their docstrings.
 
 Mathematics is written for both GitHub and MkDocs (pymdownx.arithmatex): ``$$`` alone on its
 lines with blank lines around, and LaTeX rewritten by :func:`markdown_safe_math` so that
@@ -18,7 +19,6 @@ Markdown's escapes and emphasis cannot touch it.
 
 from __future__ import annotations
 
-import ast
 import importlib
 import inspect
 import pkgutil
@@ -323,181 +323,6 @@ def derivation_pages() -> dict[str, str]:
 
 # --- API pages -------------------------------------------------------------------------------
 
-_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
-
-
-def _stable(text: str) -> str:
-    """Drop object addresses from a repr (they change from run to run)."""
-    return _ADDRESS.sub("", text)
-
-
-def _fence(text: str, lang: str = "text") -> list[str]:
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
-    ticks = "`" * max(3, longest + 1)
-    return [ticks + lang, text, ticks]
-
-
-class _Raw:
-    """An annotation shown as written (``from __future__ import annotations`` stores strings)."""
-
-    def __init__(self, text: str):
-        self.text = text
-
-    def __repr__(self) -> str:
-        return self.text
-
-
-def _signature(name: str, obj, show_return: bool = True) -> str:
-    """``name(a, b=1, *, c) -> T``, one parameter a line when long; ``name(...)`` if unknown."""
-    target = getattr(obj, "py_func", obj)  # numba dispatchers wrap the Python function
-    try:
-        sig = inspect.signature(target)
-    except (TypeError, ValueError):
-        return f"{name}(...)"
-    raw = lambda a: _Raw(a) if isinstance(a, str) else a  # noqa: E731
-    params = [_stable(str(p.replace(annotation=raw(p.annotation)))) for p in sig.parameters.values()]
-    # keyword-only / positional-only markers, as inspect.Signature.__str__ places them
-    kinds = [p.kind for p in sig.parameters.values()]
-    shown = []
-    for i, (text, kind) in enumerate(zip(params, kinds)):
-        if kind is inspect.Parameter.KEYWORD_ONLY and inspect.Parameter.VAR_POSITIONAL not in kinds[:i] \
-                and (i == 0 or kinds[i - 1] is not inspect.Parameter.KEYWORD_ONLY):
-            shown.append("*")
-        shown.append(text)
-        if kind is inspect.Parameter.POSITIONAL_ONLY and (i + 1 == len(kinds)
-                                                          or kinds[i + 1] is not inspect.Parameter.POSITIONAL_ONLY):
-            shown.append("/")
-    ret = ""
-    if show_return and sig.return_annotation is not inspect.Signature.empty:
-        ret = " -> " + _stable(inspect.formatannotation(raw(sig.return_annotation)))
-    one_line = f"{name}({', '.join(shown)}){ret}"
-    if len(one_line) <= 88:
-        return one_line
-    return f"{name}(\n" + "".join(f"    {p},\n" for p in shown) + f"){ret}"
-
-
-def _doc(obj) -> list[str]:
-    doc = inspect.getdoc(obj)
-    return _fence(doc) if doc else ["*(no docstring)*"]
-
-
-def public_names(module) -> tuple[str, ...]:
-    """``__all__`` if the module defines it, else its top-level definitions without a leading ``_``.
-
-    Top-level definitions are read from the source (def, class, and assignments), so imported
-    names are never listed as the module's own.
-    """
-    if hasattr(module, "__all__"):
-        return tuple(module.__all__)
-    return tuple(n for n in _top_level_definitions(module) if not n.startswith("_"))
-
-
-def _top_level_definitions(module) -> dict[str, int]:
-    """``{name: line}`` for every top-level def, class and assignment target of the module."""
-    tree = ast.parse(inspect.getsource(module))
-    names: dict[str, int] = {}
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.setdefault(node.name, node.lineno)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for t in targets:
-                for sub in ast.walk(t):
-                    if isinstance(sub, ast.Name):
-                        names.setdefault(sub.id, node.lineno)
-    return names
-
-
-def _doc_comments(module) -> dict[str, str]:
-    """``#:`` comments directly above a top-level assignment, by assigned name."""
-    lines = inspect.getsource(module).splitlines()
-    out = {}
-    for name, lineno in _top_level_definitions(module).items():
-        i, comment = lineno - 2, []
-        while i >= 0 and lines[i].lstrip().startswith("#:"):
-            comment.insert(0, lines[i].lstrip()[2:].strip())
-            i -= 1
-        if comment:
-            out[name] = " ".join(comment)
-    return out
-
-
-def _kind(obj) -> str:
-    """``class`` / ``function`` for Python classes and callables, ``constant`` for anything else
-    (including sympy symbols and undefined functions, which are classes only to sympy)."""
-    if type(obj).__module__.startswith("sympy."):
-        return "constant"
-    if inspect.isclass(obj):
-        return "class"
-    return "function" if callable(obj) else "constant"
-
-
-def _class_section(name: str, cls) -> list[str]:
-    lines = [f"### class `{name}`", ""] + _fence(_signature(name, cls, show_return=False), "python") + [""]
-    bases = [b.__name__ for b in cls.__bases__ if b is not object]
-    if bases:
-        lines += ["Bases: " + ", ".join(f"`{b}`" for b in bases), ""]
-    lines += _doc(cls) + [""]
-    for attr, value in vars(cls).items():
-        if attr.startswith("_"):
-            continue
-        if isinstance(value, property):
-            lines += [f"#### property `{name}.{attr}`", ""] + _doc(value.fget) + [""]
-        elif isinstance(value, (staticmethod, classmethod)) or inspect.isfunction(value):
-            func = value.__func__ if isinstance(value, (staticmethod, classmethod)) else value
-            label = {staticmethod: "staticmethod ", classmethod: "classmethod "}.get(type(value), "")
-            lines += [f"#### {label}`{name}.{attr}`", ""]
-            lines += _fence(_signature(attr, func), "python") + [""] + _doc(func) + [""]
-    return lines
-
-
-def _constant_line(name: str, value, comment: str | None) -> str:
-    if type(value).__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", None) == 0:
-        value = value.item()  # a numpy scalar's repr changed in numpy 2 (np.float64(...)); show the number
-    if isinstance(value, (set, frozenset)):  # iteration order of a set follows the hash seed
-        items = ", ".join(sorted(_stable(repr(v)) for v in value))
-        text = f"{type(value).__name__}({{{items}}})" if items else f"{type(value).__name__}()"
-    else:
-        text = _stable(repr(value))
-    shown = f"`{name} = {text}`" if len(text) <= 80 and "\n" not in text and "`" not in text \
-        else f"`{name}` ({type(value).__name__})"
-    return f"- {shown}" + (f": {comment}" if comment else "")
-
-
-def module_page(module) -> str:
-    """The API page of one module: docstring, then classes, functions and constants."""
-    names = public_names(module)
-    order = _top_level_definitions(module)
-    comments = _doc_comments(module)
-    by_kind: dict[str, list[str]] = {"class": [], "function": [], "constant": []}
-    for name in names:
-        if not hasattr(module, name):
-            raise ValueError(f"{module.__name__}.__all__ lists {name!r}, which the module does not define")
-        by_kind[_kind(getattr(module, name))].append(name)
-    if not hasattr(module, "__all__"):
-        for kind in by_kind:
-            by_kind[kind].sort(key=lambda n: order.get(n, 0))
-    path = module.__name__.replace(".", "/") + ".py"
-    lines = [GENERATED_MARKER, "", f"# `{module.__name__}`", "",
-             f"[API reference](index.md) · source: `{path}`", ""]
-    lines += _doc(module) + [""]
-    lines += ["**Public names:** " + (", ".join(f"`{n}`" for n in names) or "none"), ""]
-    if by_kind["class"]:
-        lines += ["## Classes", ""]
-        for name in by_kind["class"]:
-            lines += _class_section(name, getattr(module, name))
-    if by_kind["function"]:
-        lines += ["## Functions", ""]
-        for name in by_kind["function"]:
-            obj = getattr(module, name)
-            lines += [f"### `{name}`", ""] + _fence(_signature(name, obj), "python") + [""]
-            lines += _doc(obj) + [""]
-    if by_kind["constant"]:
-        lines += ["## Constants", ""]
-        lines += [_constant_line(n, getattr(module, n), comments.get(n)) for n in by_kind["constant"]]
-        lines.append("")
-    return "\n".join(lines).rstrip("\n") + "\n"
-
 
 def api_modules(package: str) -> tuple[str, ...]:
     """Full names of the public modules of ``package`` (sorted; no leading ``_``)."""
@@ -512,13 +337,20 @@ def _summary(obj) -> str:
     return " ".join(doc.split("\n\n")[0].split()) or "(no docstring)"
 
 
+def api_page(name: str) -> str:
+    """The API page of one module: a mkdocstrings directive, rendered from the source when the site is built."""
+    path = name.replace(".", "/") + ".py"
+    return "\n".join([GENERATED_MARKER, "", f"# `{name}`", "",
+                      f"[API reference](index.md) · source: `{path}`", "", f"::: {name}", ""])
+
+
 def api_pages() -> dict[str, str]:
     """``{"api/<module>.md": page, "api/index.md": index}`` for every module of API_PACKAGES."""
     pages = {}
     index = [GENERATED_MARKER, "", "# API reference", "",
-             "Generated from the docstrings by `lingrok docs`: one page per module. `theory` is "
-             "mathematics only (paper statements and corrected predictions); `numerics` is "
-             "simulation only; the two never import each other.", ""]
+             "One page per module, rendered from the docstrings by mkdocstrings when the site is built "
+             "(`lingrok docs` keeps this list complete). `theory` is mathematics only (paper statements "
+             "and corrected predictions); `numerics` is simulation only; the two never import each other.", ""]
     for package in API_PACKAGES:
         pkg = importlib.import_module(package)
         index += [f"## `{package}`", ""]
@@ -531,7 +363,7 @@ def api_pages() -> dict[str, str]:
                 module = importlib.import_module(name)
             except Exception as exc:  # any import failure: name the module
                 raise ImportError(f"cannot import {name} to document it: {exc!r}") from exc
-            pages[f"api/{name}.md"] = module_page(module)
+            pages[f"api/{name}.md"] = api_page(name)
             index.append(f"- [`{name}`]({name}.md): {_summary(module)}")
         index.append("")
     pages["api/index.md"] = "\n".join(index).rstrip("\n") + "\n"

@@ -16,11 +16,18 @@ from scipy.special import expit
 from checks.tolerances import (
     FD_HESSIAN_RTOL,
     FLOAT64_EPS,
+    FLOW_BIAS_OVER_NORM,
     FLOW_EULER_SLACK,
+    FLOW_GRADIENT_RTOL,
+    FLOW_GRAD_NORM_RTOL,
+    FLOW_HESSIAN_ULPS,
     FLOW_ORDER_TOL,
     FLOW_QUAD_RTOL,
     FLOW_SOLVER_RTOL,
+    FLOW_SYMMETRIC_BIAS_ATOL,
+    FLOW_TAU_RTOL,
     LATE_SLOPE_ATOL,
+    ZERO_REF_ATOL,
     scaled_error,
 )
 from numerics.flow import logistic_flow
@@ -136,7 +143,7 @@ def test_initial_point_and_repeated_checkpoints():
     f = logistic_flow(X, y, [0, 0, 50, 50, 100], 1e-2)
     assert np.all(theta_of(f)[:2] == 0.0)
     np.testing.assert_array_equal(theta_of(f)[2], theta_of(f)[3])
-    assert f.t.tolist() == [0, 0, 50, 50, 100] and f.tau[-1] == pytest.approx(1.0, rel=1e-15)
+    assert f.t.tolist() == [0, 0, 50, 50, 100] and f.tau[-1] == pytest.approx(1.0, rel=FLOW_TAU_RTOL)
     only_zero = logistic_flow(X, y, [0], 1e-2)
     assert only_zero.success and np.all(theta_of(only_zero) == 0.0) and only_zero.nfev == 0
 
@@ -148,10 +155,10 @@ def test_result_reports_solver_statistics_and_final_gradient():
     assert (f.reduction, f.method, f.rtol, f.eta) == ("sum", "Radau", 1e-10, 1e-2)
     default = logistic_flow(X, y, [0, 10**6], 1e-2)
     assert default.method == "LSODA" and default.success
-    np.testing.assert_allclose(default.w[-1], f.w[-1], rtol=1e-7)
+    np.testing.assert_allclose(default.w[-1], f.w[-1], rtol=FLOW_SOLVER_RTOL)
     U = augmented(X, y)
     grad = -(U.T @ expit(-(U @ theta_of(f)[-1])))
-    assert f.final_grad_norm == pytest.approx(np.linalg.norm(grad), rel=1e-12)
+    assert f.final_grad_norm == pytest.approx(np.linalg.norm(grad), rel=FLOW_GRAD_NORM_RTOL)
 
 
 @pytest.mark.parametrize("reduction, c", [("sum", 1.0), ("mean", 1.0 / 7)])
@@ -170,14 +177,15 @@ def test_analytic_jacobian_matches_finite_differences(theta, reduction, c):
     fd = np.column_stack([(_gradient(U, theta + h * e, c) - _gradient(U, theta - h * e, c)) / (2 * h)
                           for e in np.eye(3)])
     H = _hessian(U, theta, c)
-    assert scaled_error(H, H.T, rtol=8 * FLOAT64_EPS, atol=1e-300) < 1  # symmetric up to BLAS rounding
+    assert scaled_error(H, H.T, rtol=FLOW_HESSIAN_ULPS * FLOAT64_EPS, atol=ZERO_REF_ATOL) < 1  # symmetric up to BLAS rounding
     assert scaled_error(H, fd, rtol=FD_HESSIAN_RTOL, atol=FD_HESSIAN_RTOL * np.abs(H).max()) < 1
     expected_grad = -c * (U.T @ expit(-(U @ theta)))
-    assert scaled_error(_gradient(U, theta, c), expected_grad, rtol=1e-15, atol=1e-300) < 1
+    assert scaled_error(_gradient(U, theta, c), expected_grad, rtol=FLOW_GRADIENT_RTOL, atol=ZERO_REF_ATOL) < 1
     from numerics.loss import hessian  # the other implementation in the package
 
     ref = hessian(theta[:2], theta[2], X, y, reduction)
-    assert scaled_error(H, ref, rtol=8 * FLOAT64_EPS, atol=8 * FLOAT64_EPS * np.abs(ref).max()) < 1
+    tol = FLOW_HESSIAN_ULPS * FLOAT64_EPS
+    assert scaled_error(H, ref, rtol=tol, atol=tol * np.abs(ref).max()) < 1
 
 
 # ---------------------------------------------------------------- exact reduced flow
@@ -195,7 +203,7 @@ def test_flow_matches_quadrature_of_the_reduced_flow():
     X, y = symmetric_2d()
     t = np.array([0, 10, 100, 10**4, 10**6, 10**8])
     f = logistic_flow(X, y, t, 1e-2)
-    assert np.all(f.w[:, 1] == 0.0) and np.all(np.abs(f.b) < 1e-15)
+    assert np.all(f.w[:, 1] == 0.0) and np.all(np.abs(f.b) < FLOW_SYMMETRIC_BIAS_ATOL)
     taus = np.array([tau_of_w(w1) for w1 in f.w[1:, 0]])
     assert scaled_error(taus, f.tau[1:], rtol=FLOW_QUAD_RTOL) < 1
 
@@ -210,7 +218,7 @@ def test_late_time_norm_grows_like_log_tau():
     gaps = np.abs(slopes - 1.0)
     assert np.all(np.diff(gaps) < 0)  # approaching the max-margin rate decade by decade
     assert gaps[-2] < LATE_SLOPE_ATOL  # decade tau in [1e5, 1e6]
-    assert np.abs(f.b[-1]) < 1e-6 * norms[-1]  # b_hat = 0: the bias stays bounded while ||w|| grows
+    assert np.abs(f.b[-1]) < FLOW_BIAS_OVER_NORM * norms[-1]  # b_hat = 0: the bias stays bounded while ||w|| grows
 
 
 # ---------------------------------------------------------------- validation

@@ -21,6 +21,12 @@ from checks.tolerances import (
     DD_UNIT_ROUNDOFF,
     F64_GD_ROUNDING_FACTOR,
     FLOAT64_EPS,
+    HP_FIRST_STEP_TOL,
+    HP_HORIZON_BELOW_F64_RTOL,
+    HP_HORIZON_DD_RTOL,
+    HP_HORIZON_LOOSE_RTOL,
+    HP_MP40_UNIT,
+    HP_MP_ROUNDINGS_PER_STEP,
 )
 from numerics import highprec as hp
 
@@ -102,9 +108,10 @@ def test_mean_reduction_is_sum_with_eta_over_n_in_exact_arithmetic():
     """Mean loss with step eta == summed loss with step eta / N (both at 40 digits, same rounding scale)."""
     X, y = _fixed_problem()
     X, y = X[:4], y[:4]  # N = 4: eta / N is exact in binary
-    a = hp.run_gd_mpmath(X, y, eta=0.5, checkpoints=[7], dps=40, reduction="mean")
-    b = hp.run_gd_mpmath(X, y, eta=0.125, checkpoints=[7], dps=40)
-    assert _rel(a, b)[0] <= 7 * (4 + 2 + 2) * 1e-39  # 40-digit rounding only
+    steps = 7
+    a = hp.run_gd_mpmath(X, y, eta=0.5, checkpoints=[steps], dps=40, reduction="mean")
+    b = hp.run_gd_mpmath(X, y, eta=0.125, checkpoints=[steps], dps=40)
+    assert _rel(a, b)[0] <= steps * HP_MP_ROUNDINGS_PER_STEP * HP_MP40_UNIT  # 40-digit rounding only
 
 
 def test_float64_engine_is_the_production_engine_bit_for_bit():
@@ -152,8 +159,8 @@ def test_first_step_is_the_closed_form_gradient_at_zero():
     X, y = _fixed_problem()
     eta = 0.25  # a power of two: the float64 first step is exact up to the summation
     tr = hp.run_gd_dd(X, y, eta=eta, checkpoints=[1])
-    np.testing.assert_allclose(tr.w[0], eta / 2 * (y @ X), rtol=1e-15)
-    assert tr.b[0] == pytest.approx(eta / 2 * y.sum(), abs=1e-15)
+    np.testing.assert_allclose(tr.w[0], eta / 2 * (y @ X), rtol=HP_FIRST_STEP_TOL)
+    assert tr.b[0] == pytest.approx(eta / 2 * y.sum(), abs=HP_FIRST_STEP_TOL)
 
 
 def test_labels_and_bias_symmetry():
@@ -177,7 +184,7 @@ def test_doubled_precision_ladder():
 
 def test_horizon_is_the_last_checkpoint_when_everything_agrees():
     X, y = _fixed_problem()
-    h = hp.precision_horizon(X, y, eta=0.01, checkpoints=[0, 10, 100], precision="float64", rtol=1e-10)
+    h = hp.precision_horizon(X, y, eta=0.01, checkpoints=[0, 10, 100], precision="float64", rtol=HP_HORIZON_LOOSE_RTOL)
     assert h.horizon == 100 and h.first_disagreement == -1 and np.all(h.agrees)
     assert h.reference.arithmetic == "double-double"
 
@@ -185,7 +192,7 @@ def test_horizon_is_the_last_checkpoint_when_everything_agrees():
 def test_horizon_stops_before_the_first_disagreement():
     """At rtol 1e-22 float64 is 'not converged' from step 1 on (rounding ~1e-17), and step 0 agrees exactly."""
     X, y = _fixed_problem()
-    h = hp.precision_horizon(X, y, eta=0.01, checkpoints=[0, 1, 2], precision="float64", rtol=1e-22)
+    h = hp.precision_horizon(X, y, eta=0.01, checkpoints=[0, 1, 2], precision="float64", rtol=HP_HORIZON_BELOW_F64_RTOL)
     assert h.rel_diff[0] == 0.0
     assert h.horizon == 0 and h.first_disagreement == 1
     assert not h.agrees[1] and not h.agrees[2]
@@ -193,7 +200,7 @@ def test_horizon_stops_before_the_first_disagreement():
 
 def test_double_double_horizon_against_64_digits():
     X, y = _fixed_problem()
-    h = hp.precision_horizon(X, y, eta=0.05, checkpoints=[1, 5], precision="dd", rtol=1e-25)
+    h = hp.precision_horizon(X, y, eta=0.05, checkpoints=[1, 5], precision="dd", rtol=HP_HORIZON_DD_RTOL)
     assert h.reference_precision == 64 and h.horizon == 5
 
 

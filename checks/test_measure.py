@@ -18,8 +18,11 @@ from checks.tolerances import (
     ANGLE_RTOL,
     EXP_CONDITION_FACTOR,
     FLOAT64_EPS,
+    MEASURE_HAND_NORMS_RTOL,
+    MEASURE_HAND_RTOL,
     MEASURE_SUM_RTOL,
     SHARE_ROUNDOFF_FACTOR,
+    ZERO_REF_ATOL,
     scaled_error,
 )
 from numerics.measure import measure_trajectory, set_metrics
@@ -99,7 +102,7 @@ def test_hand_geometry():
     assert scaled_error(m.residual[0], expected, rtol=ANGLE_RTOL) < 1
     assert np.all(np.isnan(m.residual[1])) and np.isnan(m.residual_norm[1])
     assert m.residual[2].tolist() == [2.0, 0.0, -1.0]
-    assert m.tilde_gap[2] == pytest.approx(math.sqrt(5.0), rel=1e-15)
+    assert m.tilde_gap[2] == pytest.approx(math.sqrt(5.0), rel=MEASURE_HAND_RTOL)
 
 
 def test_tiny_angle_is_resolved():
@@ -131,10 +134,10 @@ def test_shares_at_initial_model_by_hand():
     X, y, sv, *_ = planted_2d()
     m = measure_trajectory(X, y, [0], np.zeros((1, 2)), np.zeros(1), support=sv)
     assert m.nonsv_net_share_b[0] == 1.0
-    assert m.nonsv_mass_share_b[0] == pytest.approx(3 / 7, rel=1e-15)
+    assert m.nonsv_mass_share_b[0] == pytest.approx(3 / 7, rel=MEASURE_HAND_RTOL)
     norms = np.hypot(X[:, 0], X[:, 1])
-    assert m.nonsv_mass_share_w[0] == pytest.approx(norms[4:].sum() / norms.sum(), rel=1e-14)
-    assert m.grad_norm_b[0] == pytest.approx(0.5, rel=1e-15)
+    assert m.nonsv_mass_share_w[0] == pytest.approx(norms[4:].sum() / norms.sum(), rel=MEASURE_HAND_NORMS_RTOL)
+    assert m.grad_norm_b[0] == pytest.approx(0.5, rel=MEASURE_HAND_RTOL)
 
 
 def test_net_share_by_hand_unbalanced_support():
@@ -142,7 +145,7 @@ def test_net_share_by_hand_unbalanced_support():
     y = np.array([1.0, 1.0, -1.0, 1.0, -1.0, -1.0, -1.0])
     # w = 0: g_S,b = -(1/2)(1 + 1 - 1) = -1/2, g_N,b = -(1/2)(1 - 3) = +1: net share 1 / 1.5.
     m = measure_trajectory(X, y, [0], np.zeros((1, 2)), np.zeros(1), support=[0, 1, 2])
-    assert m.nonsv_net_share_b[0] == pytest.approx(2 / 3, rel=1e-15)
+    assert m.nonsv_net_share_b[0] == pytest.approx(2 / 3, rel=MEASURE_HAND_RTOL)
 
 
 def test_exact_cancellation_gives_nan():
@@ -198,7 +201,7 @@ def test_shares_match_40_digit_oracle_even_when_everything_underflows(log_scale,
     err = 0.0
     for part in ("w", "b"):
         mass = getattr(m, f"nonsv_mass_share_{part}")[0]
-        err = max(err, scaled_error(mass, ref[f"mass_{part}"], rtol=rtol, atol=1e-300))
+        err = max(err, scaled_error(mass, ref[f"mass_{part}"], rtol=rtol, atol=ZERO_REF_ATOL))
         net = getattr(m, f"nonsv_net_share_{part}")[0]
         if math.isnan(ref[f"net_{part}"]):
             assert math.isnan(net)
@@ -231,7 +234,7 @@ def test_loss_matches_40_digit_oracle(log_scale, phi, b):
     ref = mp_loss(X, y, w.tolist(), b)
     # a term e^(-m) (m >> 1) inherits the margin's rounding eps |m| as relative error
     rtol = MEASURE_SUM_RTOL + EXP_CONDITION_FACTOR * FLOAT64_EPS * np.max(np.abs(X @ w + b))
-    err = scaled_error(s.loss_sum[0], ref, rtol=rtol, atol=1e-300)
+    err = scaled_error(s.loss_sum[0], ref, rtol=rtol, atol=ZERO_REF_ATOL)
     target(err)
     assert err < 1
 
@@ -254,7 +257,7 @@ def test_batch_equals_loop_and_chunking(monkeypatch):
             ref = getattr(whole, field)[k:k + 1]
             assert np.array_equal(np.isnan(getattr(one, field)), np.isnan(ref)), field
             ok = ~np.isnan(ref)
-            err = scaled_error(getattr(one, field)[ok], ref[ok], rtol=MEASURE_SUM_RTOL, atol=1e-300) if ok.any() else 0.0
+            err = scaled_error(getattr(one, field)[ok], ref[ok], rtol=MEASURE_SUM_RTOL, atol=ZERO_REF_ATOL) if ok.any() else 0.0
             assert err < 1, field
         flip_one, flip_all = one.test["flip"].loss_sum, whole.test["flip"].loss_sum[k:k + 1]
         assert scaled_error(flip_one, flip_all, rtol=MEASURE_SUM_RTOL) < 1
@@ -267,7 +270,7 @@ def test_gd_run_support_vectors_take_over_the_bias_gradient():
     t, w, b = plain_gd(X, y, 0.05, [0, 10, 100, 1000, 10000])
     m = measure_trajectory(X, y, t, w, b, tests={"flip": (X, -y)}, w_hat=w_hat, b_hat=b_hat, support=sv)
     share = m.nonsv_mass_share_b
-    assert share[0] == pytest.approx(3 / 7, rel=1e-15)
+    assert share[0] == pytest.approx(3 / 7, rel=MEASURE_HAND_RTOL)
     assert np.all(np.diff(share[1:]) < 0)
     assert share[-1] < 0.05  # non-SV margins are >= 1.5x the SV margins: weights ~ t^-0.5 relative
     assert m.train.accuracy[-1] == 1.0 and m.test["flip"].accuracy[-1] == 0.0
@@ -321,5 +324,5 @@ def test_agrees_with_numerics_loss_per_checkpoint():
         assert scaled_error(m.train.loss_mean[k], mean, rtol=MEASURE_SUM_RTOL) < 1
         assert m.train.accuracy[k] == accuracy(w[k], b[k], X, y)
         g = logistic_grad(w[k], b[k], X, y)
-        assert scaled_error(m.grad_norm_w[k], np.linalg.norm(g.w), rtol=MEASURE_SUM_RTOL, atol=1e-300) < 1
-        assert scaled_error(m.grad_norm_b[k], abs(g.b), rtol=MEASURE_SUM_RTOL, atol=1e-300) < 1
+        assert scaled_error(m.grad_norm_w[k], np.linalg.norm(g.w), rtol=MEASURE_SUM_RTOL, atol=ZERO_REF_ATOL) < 1
+        assert scaled_error(m.grad_norm_b[k], abs(g.b), rtol=MEASURE_SUM_RTOL, atol=ZERO_REF_ATOL) < 1

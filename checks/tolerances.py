@@ -490,3 +490,55 @@ GT_RESIDUAL_TIME_RTOL = 1e-9
 # = exp(E) = 1: the computed delta is 1 only to the solver's accuracy and exp(gamma B / 2) with gamma B / 2
 # ~ 13 amplifies B's absolute error; 1e-6 is the test's allowance, kept as found.
 GT_PLANTED_THEOREM_RTOL = 1e-6
+
+
+# --- numerics.measure, values by hand (checks/test_measure.py) ---
+# At w = 0 every weight is sigma(0) = 1/2 exactly: shares and norms are sums of <= 7 exact halves or
+# small integers and one division or sqrt: one or two roundings, <= ~1 eps; 1e-15 (~4.5 eps).
+MEASURE_HAND_RTOL = 1e-15
+# The w-part mass share: a ratio of sums of 3 and 7 hypot norms (each <= 1 ulp), possibly summed in
+# another order than the code's: ~(7 + 3 + 2) u ~ 1.3e-15; 1e-14.
+MEASURE_HAND_NORMS_RTOL = 1e-14
+
+
+# --- numerics.flow, further checks (checks/test_flow.py) ---
+# tau = eta t: one product (eta = 0.01 is not exact in binary, but the same double on both sides):
+# half an ulp; 1e-15 (~4.5 eps).
+FLOW_TAU_RTOL = 1e-15
+# The final gradient norm recomputed here from the same theta by the same formula, possibly in another
+# summation order: the terms sigma(-m_i) z_i have mixed signs and cancel at late times, so a plain sum's
+# few eps grow by the cancellation ratio; 1e-12 allows ~3 decades of it.
+FLOW_GRAD_NORM_RTOL = 1e-12
+# U^T diag(s) U over the 7 points, for (i, j) and (j, i) in possibly different BLAS orders, or by the
+# other implementation (numerics.loss.hessian): each within ~(N + 2) u = 4.5 eps of the exact sum of
+# |terms|; 8 eps where the terms do not cancel (the test's points and thetas).
+FLOW_HESSIAN_ULPS = 8.0
+# _gradient against the same expression evaluated here: identical operations up to BLAS's summation
+# order over 7 terms: a few ulps of the result; 1e-15 (~4.5 eps).
+FLOW_GRADIENT_RTOL = 1e-15
+# Symmetric data: dL/db = 0 in exact arithmetic; mirrored terms cancel in floating point to a few ulps
+# of O(1) terms, so b stays at ~1e-16; 1e-15.
+FLOW_SYMMETRIC_BIAS_ATOL = 1e-15
+# b_hat = 0 for the planted set: |b| / ||w|| -> 0 as tau grows (b bounded, ||w|| ~ log tau); at
+# tau = 1e7 the test's 1e-6 is kept as found, not derived from an error term.
+FLOW_BIAS_OVER_NORM = 1e-6
+
+
+# --- numerics.highprec, further checks (checks/test_highprec.py) ---
+# mpmath at 40 digits: unit roundoff 10^(1 - 40) ...
+HP_MP40_UNIT = 1e-39
+# ... times the roundings per GD step that differ between the mean (eta = 1/2) and the sum
+# (eta / N = 1/8) forms, 4 + 2 + 2 as the test counts them, accumulated over the steps (no amplification
+# at this eta).
+HP_MP_ROUNDINGS_PER_STEP = 4 + 2 + 2
+# First dd step from w = 0 with eta a power of two and sigma(0) = 1/2: exact up to the sum over the 5
+# points; the float64 reference (eta/2) y @ X here rounds each of its <= 5 additions: ~1e-16 of O(1)
+# values; 1e-15.
+HP_FIRST_STEP_TOL = 1e-15
+# precision_horizon inputs placed against known precisions: float64 vs double-double over 100 stable
+# steps agree to ~1e-14, far inside 1e-10 ...
+HP_HORIZON_LOOSE_RTOL = 1e-10
+# ... float64 rounding (~1e-17 relative after one step) is far outside 1e-22 ...
+HP_HORIZON_BELOW_F64_RTOL = 1e-22
+# ... and double-double (~1e-30 relative over 5 steps) against 64 digits is inside 1e-25.
+HP_HORIZON_DD_RTOL = 1e-25

@@ -20,12 +20,19 @@ from hypothesis import strategies as st
 from scipy.optimize import minimize
 
 from checks.tolerances import (
+    GEO_TINY_QP_TOL,
     RES_BALANCED_RTOL,
     RES_BFGS_RTOL,
     RES_ETA_SHIFT_RTOL,
     RES_FLOAT64_STATIONARITY_RTOL,
+    RES_HAND_OFFSET_MIN,
+    RES_HAND_RTOL,
     RES_IDENTITY_RTOL,
+    RES_IMBALANCE_B_INF_MIN,
     RES_NEWTON_GOAL,
+    RES_ORTHOGONAL_RTOL,
+    RES_PLANE_RTOL,
+    RES_PLANTED_B_HAT_ATOL,
     RES_STATIONARITY_TOL,
     scaled_error,
 )
@@ -139,22 +146,22 @@ def test_paper_planted_2d_b_tilde_equals_minus_log_delta(k_plus, k_minus):
     r = residual_limit(X, y, eta)
     assert r.status == "optimal" and r.stationarity <= RES_STATIONARITY_TOL
     assert r.support.size == k_plus + k_minus and r.weak_support.size == 0 and r.orthogonal_dim == 0
-    assert abs(r.b_hat) <= 1e-9
+    assert abs(r.b_hat) <= RES_PLANTED_B_HAT_ATOL
     assert abs(r.b_tilde_minus_b_inf) <= RES_IDENTITY_RTOL * (1 + abs(r.b_inf))
     # rate of eq. (10)-(11) from the identity: ||w_hat||^2 / eta = 4 / (gamma^2 eta)
     assert r.rate == pytest.approx(4 / (gamma**2 * eta), rel=RES_IDENTITY_RTOL)
     if k_plus != k_minus:
-        assert abs(r.b_inf) > 0.1  # imbalanced support sets do move the limit bias
+        assert abs(r.b_inf) > RES_IMBALANCE_B_INF_MIN  # imbalanced support sets do move the limit bias
 
 
 def test_b_tilde_differs_from_minus_log_delta_when_b_hat_nonzero():
     X, y = np.array([[3.0, 1.0], [1.0, -1.0]]), np.array([1.0, -1.0])  # eq. (7): theta_hat = (1/6, 5/6, -1/3)
     r = residual_limit(X, y, 1.0)
-    assert r.b_hat == pytest.approx(-1 / 3, abs=1e-14)
+    assert r.b_hat == pytest.approx(-1 / 3, abs=GEO_TINY_QP_TOL)
     expected = -math.atanh((-1 / 3) / (1 / 36 + 25 / 36 + 1 / 9))  # artanh(0.4) by hand
-    assert r.b_tilde_minus_b_inf == pytest.approx(expected, rel=1e-12)
-    assert abs(r.b_tilde_minus_b_inf) > 0.4
-    assert r.b_offset_identity == pytest.approx(expected, rel=1e-12)  # the identity as reported
+    assert r.b_tilde_minus_b_inf == pytest.approx(expected, rel=RES_HAND_RTOL)
+    assert abs(r.b_tilde_minus_b_inf) > RES_HAND_OFFSET_MIN
+    assert r.b_offset_identity == pytest.approx(expected, rel=RES_HAND_RTOL)  # the identity as reported
 
 
 # --------------------------------------------------------------------------- eta law
@@ -227,7 +234,7 @@ def test_orthogonal_component_is_zero_and_reported():
     assert r.orthogonal_dim == 1
     Z = y[r.support, None] * np.hstack([X[r.support], np.ones((2, 1))])
     null = np.linalg.svd(Z)[2][-1]
-    assert abs(null @ np.append(r.w_tilde, r.b_tilde)) <= 1e-13 * np.linalg.norm(np.append(r.w_tilde, r.b_tilde))
+    assert abs(null @ np.append(r.w_tilde, r.b_tilde)) <= RES_ORTHOGONAL_RTOL * np.linalg.norm(np.append(r.w_tilde, r.b_tilde))
 
 
 # --------------------------------------------------------------------------- errors
@@ -401,7 +408,7 @@ def test_rank_deficiency_up_to_rounding(seed):
     r = residual_limit(X, y, 0.5)
     assert r.support.size == 100 and r.orthogonal_dim == 1 and r.status == "optimal"
     theta = np.append(r.w_tilde, r.b_tilde)
-    assert abs(r.w_tilde @ normal) <= 1e-12 * np.linalg.norm(theta)
+    assert abs(r.w_tilde @ normal) <= RES_PLANE_RTOL * np.linalg.norm(theta)
 
 
 @pytest.mark.parametrize("unit", [1e-4, 1e6])

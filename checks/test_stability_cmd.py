@@ -21,7 +21,15 @@ from lingrok.cli import main
 from numerics.datafiles import load_data, save_data
 from numerics.highprec import run_gd_dd, run_gd_float64
 
-from checks.tolerances import EOS_FREE_R, GDF_FLOW_SOLVERS_RTOL
+from checks.tolerances import (
+    EOS_FREE_R,
+    GDF_FLOW_SOLVERS_RTOL,
+    GEO_PLANTED_RTOL,
+    STABCMD_FD_RTOL,
+    STABCMD_JSON_ATOL,
+    STABCMD_REL_DIFF_ATOL,
+    STABCMD_REL_DIFF_RTOL,
+)
 
 U = np.array([1.0, 1.0]) / np.sqrt(2)  # w_true at d = 2
 V = np.array([-1.0, 1.0]) / np.sqrt(2)  # along the decision boundary
@@ -91,9 +99,9 @@ def eos_json(eos_files):
 def test_sharpness0_is_eta_times_the_top_hessian_eigenvalue_at_zero(eos_json):
     r, X, y = eos_json
     lam = np.linalg.eigvalsh(hessian_at_zero_fd(X, y))[-1]
-    assert r["sharpness0"] == pytest.approx(ETA_EOS * lam, rel=1e-6)
+    assert r["sharpness0"] == pytest.approx(ETA_EOS * lam, rel=STABCMD_FD_RTOL)
     assert r["sharpness0"] > 2 and r["sharpness0_detail"]["unstable"]
-    assert r["sharpness0_detail"]["eta_critical"] == pytest.approx(2 / lam, rel=1e-6)
+    assert r["sharpness0_detail"]["eta_critical"] == pytest.approx(2 / lam, rel=STABCMD_FD_RTOL)
 
 
 def test_oscillation_ends_before_the_predicted_edge_of_stability(eos_json):
@@ -135,7 +143,8 @@ def test_gd_vs_flow_table_uses_the_flow_at_equal_flow_time(eos_json):
     assert np.max(np.abs(b_table - b_radau)) <= GDF_FLOW_SOLVERS_RTOL * max(1.0, np.abs(b_radau).max())
     for row in g["rows"]:
         assert row["tau"] == pytest.approx(ETA_EOS * row["t"])
-        assert row["b_abs"] == pytest.approx(max(abs(a - f) for a, f in zip(row["b_gd"], row["b_flow"])), abs=1e-15)
+        b_abs = max(abs(a - f) for a, f in zip(row["b_gd"], row["b_flow"]))
+        assert row["b_abs"] == pytest.approx(b_abs, abs=STABCMD_JSON_ATOL)
 
 
 def test_float64_vs_reference_table_matches_a_direct_rerun(eos_json):
@@ -148,7 +157,7 @@ def test_float64_vs_reference_table_matches_a_direct_rerun(eos_json):
     dw = (f64.w_hi - dd.w_hi) - dd.w_lo  # differences far below one ulp: keep the reference's low part
     db = (f64.b_hi - dd.b_hi) - dd.b_lo
     rel = np.sqrt(np.sum(dw**2, axis=1) + db**2) / np.sqrt(np.sum(dd.w**2, axis=1) + dd.b**2)
-    np.testing.assert_allclose([row["rel_diff"] for row in table], rel, rtol=1e-6, atol=1e-30)
+    np.testing.assert_allclose([row["rel_diff"] for row in table], rel, rtol=STABCMD_REL_DIFF_RTOL, atol=STABCMD_REL_DIFF_ATOL)
     rtol = r["precision_horizon_detail"]["rtol"]
     h = r["precision_horizon"]
     if r["precision_horizon_detail"]["all_agree"]:
@@ -165,7 +174,7 @@ def test_scan_contrasts_the_unstable_and_the_stable_step_size(eos_json):
     assert unstable["eta_sharpness0"] > 2 > stable["eta_sharpness0"]
     assert stable["steps"] == math.ceil(ETA_EOS * 4500 / ETA_STABLE)
     assert stable["max_theta_rel"] < 0.1 * unstable["max_theta_rel"]
-    assert r["eta_scan"]["eq11_constants"]["rate"] == pytest.approx(4 / GAMMA**2, rel=1e-9)  # ||w_hat||^2, b_hat = 0
+    assert r["eta_scan"]["eq11_constants"]["rate"] == pytest.approx(4 / GAMMA**2, rel=GEO_PLANTED_RTOL)  # ||w_hat||^2, b_hat = 0
 
 
 def test_stable_step_size_reports_no_oscillation(capsys, eos_files):

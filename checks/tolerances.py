@@ -542,3 +542,40 @@ HP_HORIZON_LOOSE_RTOL = 1e-10
 HP_HORIZON_BELOW_F64_RTOL = 1e-22
 # ... and double-double (~1e-30 relative over 5 steps) against 64 digits is inside 1e-25.
 HP_HORIZON_DD_RTOL = 1e-25
+
+
+# --- theory.residual, further checks (checks/test_residual.py) ---
+# Planted paper set: b_hat = 0 by construction, recovered to 1e-9 absolute (||w_hat|| = 2/gamma = 2e3;
+# cf. GEO_PLANTED_RTOL for w_hat): the test's allowance, kept as found.
+RES_PLANTED_B_HAT_ATOL = 1e-9
+# An imbalanced support set S(350, 100) moves b_inf by O(1) ((1/2) log 3.5 = 0.63 if the alphas were
+# equal per point); 0.1 only asks that it moved. Not a tolerance on an error: a lower bound on an effect.
+RES_IMBALANCE_B_INF_MIN = 0.1
+# 2-point case by hand (theta_hat = (1/6, 5/6, -1/3)): b_tilde - b_inf = -artanh(b_hat / ||theta_hat||^2)
+# = artanh(0.4) from the extended-precision Newton minimiser (stationarity <= RES_NEWTON_GOAL = 1e-14) on
+# O(1) entries: ~1e-14; 1e-12 leaves a factor 100.
+RES_HAND_RTOL = 1e-12
+# ... and artanh(0.4) = 0.424: the offset is visibly nonzero, more than 0.4 (a lower bound on the
+# effect, implied by the value by hand).
+RES_HAND_OFFSET_MIN = 0.4
+# theta_tilde is solved inside the span of the support; its component along the null vector (from the
+# SVD, accurate to eps / gap) is rounding only: ~(d + 1) eps ||theta|| times O(10); 1e-13 (~450 eps).
+RES_ORTHOGONAL_RTOL = 1e-13
+# Support vectors on a plane up to relative noise 1e-14: theta_tilde's component off the plane is the
+# noise's effect (~1e-14 ||theta|| times the conditioning of the in-plane solve); 1e-12.
+RES_PLANE_RTOL = 1e-12
+
+
+# --- `lingrok stability` JSON against direct computations (checks/test_stability_cmd.py) ---
+# eta lambda_max(H(0)) against the top eigenvalue of a central-difference Hessian with h = 1e-6:
+# truncation ~h^2 |L'''| / |H| ~ 1e-12, roundoff ~4 eps / h ~ 1e-9 relative; 1e-6 leaves a factor 1000.
+STABCMD_FD_RTOL = 1e-6
+# b_abs recomputed from the table's own b_gd and b_flow (JSON round-trips floats exactly): the same
+# subtraction up to an ulp of |b| <= ~2: 1e-15.
+STABCMD_JSON_ATOL = 1e-15
+# The float64-vs-reference relative distance recomputed here from a direct rerun: itself a difference of
+# nearly equal numbers, so the CLI's and this form (dd low parts kept) agree only to a few digits of the
+# distance; rtol 1e-6 on it, and an absolute 1e-30 (below dd's own unit ~1e-32 of theta ~ O(100)) for
+# rows that agree exactly.
+STABCMD_REL_DIFF_RTOL = 1e-6
+STABCMD_REL_DIFF_ATOL = 1e-30

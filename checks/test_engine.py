@@ -6,7 +6,9 @@ uninterrupted one; no warning at extreme margins. Agreement: the engine's exp an
 mpmath; one GD step vs mpmath; the paper's NumPy loop within a proven rounding bound.
 """
 
+import io
 import math
+import sys
 import warnings
 
 import mpmath
@@ -258,6 +260,23 @@ def test_progress_callback_and_silent_bar(small, capsys):
     assert seen and seen[-1] == (5000, 5000) and all(a[0] < b[0] for a, b in zip(seen, seen[1:]))
     run_gd(X, y, eta=0.01, steps=100, progress=True)  # stderr is not a TTY under pytest: no bar
     assert capsys.readouterr().err == ""
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_on_a_terminal_reaches_the_last_step(small, monkeypatch):
+    """progress=True draws tqdm's bar on stderr when stderr is a terminal, up to steps/steps."""
+    X, y = small
+    monkeypatch.setattr(sys, "stderr", _Terminal())
+    run_gd(X, y, eta=0.01, steps=5000, progress=True)
+    err = sys.stderr.getvalue()
+    assert "GD" in err and "100%" in err and "5.00k/5.00k" in err
+    monkeypatch.setattr(sys, "stderr", _Terminal())
+    run_gd(X, y, eta=0.01, steps=100, progress=False)
+    assert sys.stderr.getvalue() == ""
 
 
 # ------------------------------------------------------------------- agreement

@@ -1,6 +1,6 @@
 """Fast imports: `import theory`, `import numerics` and `lingrok --help` do not load the heavy packages.
 
-sympy (~0.5 s), matplotlib, dask and distributed are loaded on first use only. Each case runs in a fresh
+sympy (~0.5 s), matplotlib, dask, distributed and tqdm are loaded on first use only. Each case runs in a fresh
 interpreter, so what an earlier test imported cannot hide a regression.
 """
 
@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-HEAVY = ("sympy", "matplotlib", "dask", "distributed")
+HEAVY = ("sympy", "matplotlib", "dask", "distributed", "tqdm")  # tqdm: only where a bar is drawn
 
 PROBES = {
     "import theory": "import theory",

@@ -8,10 +8,12 @@ the grid ends up in the table exactly once with the same numbers a serial run gi
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import signal
 import socket
+import sys
 import time
 
 import pytest
@@ -19,6 +21,7 @@ import pytest
 from lingrok.cli import main
 from lingrok.errors import UsageError
 from lingrok.sweeps.sweep import (
+    _Bar,
     builtin_sweeps,
     columns,
     parse_config,
@@ -245,3 +248,21 @@ def test_unreachable_scheduler_is_a_clear_usage_error(tmp_path, capsys):
     cfgfile.write_text(TINY)
     assert main(["sweep", str(cfgfile), "--scheduler", address, "--timeout", "1", "--out", str(tmp_path / "o")]) == 2
     assert "cannot reach" in capsys.readouterr().err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("enabled, terminal, drawn", [
+    (True, True, True), (True, False, False), ("always", False, True), (False, True, False),
+])
+def test_progress_bar_of_runs(enabled, terminal, drawn, monkeypatch):
+    """True: tqdm's bar on a terminal only; "always": also elsewhere; False: never."""
+    monkeypatch.setattr(sys, "stderr", _Terminal() if terminal else io.StringIO())
+    bar = _Bar(10, 3, enabled)
+    bar.update(7 - bar.n)
+    bar.close()
+    err = sys.stderr.getvalue()
+    assert ("sweep" in err and "7/10" in err) if drawn else err == ""

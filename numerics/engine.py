@@ -157,35 +157,26 @@ def _trajectory(ck, n_rec, rec_w, rec_b, theta, t_final, eta, reduction, steps, 
 
 
 class _Progress:
-    """A one-line stderr bar (only on a TTY) and/or a user callback ``f(t, steps)``."""
+    """A tqdm bar on stderr (only on a TTY: ``disable=None``) and/or a user callback ``f(t, steps)``."""
 
     def __init__(self, progress, steps: int, t0: int):
         self.callback = progress if callable(progress) else None
-        self.bar = progress is True and hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
-        self.steps, self.t0, self.start = steps, t0, time.perf_counter()
-        self.last = 0.0
+        self.steps, self.bar = steps, None
+        if progress is True:
+            from tqdm import tqdm  # here, not at the top: `import numerics` stays light
 
-    def update(self, t: int, force: bool = False) -> None:
+            self.bar = tqdm(total=steps, initial=t0, desc="GD", unit="step", unit_scale=True,
+                            file=sys.stderr, disable=None, mininterval=0.2)
+
+    def update(self, t: int) -> None:
         if self.callback is not None:
             self.callback(t, self.steps)
-        now = time.perf_counter()
-        if not self.bar or (now - self.last < 0.2 and not force):
-            return
-        self.last = now
-        frac = t / self.steps if self.steps else 1.0
-        rate = (t - self.t0) / max(now - self.start, 1e-9)
-        eta_s = (self.steps - t) / rate if rate > 0 else float("inf")
-        filled = int(30 * frac)
-        sys.stderr.write(
-            f"\rGD [{'#' * filled}{'-' * (30 - filled)}] {100 * frac:5.1f}%  t={t:,}/{self.steps:,}"
-            f"  {rate:.3g} steps/s  ETA {eta_s:.0f} s "
-        )
-        sys.stderr.flush()
+        if self.bar is not None:
+            self.bar.update(t - self.bar.n)
 
     def close(self) -> None:
-        if self.bar:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+        if self.bar is not None:
+            self.bar.close()
 
 
 # --------------------------------------------------------------------------------------------

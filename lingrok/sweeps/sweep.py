@@ -440,25 +440,12 @@ def _append(path: Path, header: list[str], row: dict) -> None:
         os.fsync(fh.fileno())
 
 
-class _Bar:
-    """A one-line stderr progress bar of runs done (drawn only on a TTY unless forced)."""
+def _Bar(total: int, done: int, enabled):
+    """A tqdm bar of runs done on stderr: on a TTY for True (tqdm's ``disable=None``), always for "always"."""
+    from tqdm import tqdm  # here, not at the top: `lingrok --help` stays light
 
-    def __init__(self, total: int, done: int, enabled):
-        self.total, self.done = total, done
-        self.enabled = enabled is True and sys.stderr.isatty() or enabled == "always"
-
-    def update(self, done: int) -> None:
-        self.done = done
-        if self.enabled:
-            frac = done / self.total if self.total else 1.0
-            filled = int(30 * frac)
-            sys.stderr.write(f"\rsweep [{'#' * filled}{'-' * (30 - filled)}] {done}/{self.total} runs ")
-            sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+    disable = None if enabled is True else enabled != "always"
+    return tqdm(total=total, initial=done, desc="sweep", unit="run", file=sys.stderr, disable=disable)
 
 
 def _connect(scheduler: str | None, n_workers: int | None, timeout_s: float):
@@ -573,7 +560,7 @@ def run_sweep(config: SweepConfig, out, *, scheduler: str | None = None, client=
                 done_ids.add(row["run_id"])
                 written += 1
                 errors += not row["status"].startswith("ok")
-                bar.update(len(done_ids))
+                bar.update(len(done_ids) - bar.n)
                 if on_row is not None:
                     on_row(row)
         finally:

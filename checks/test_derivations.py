@@ -23,6 +23,11 @@ from checks.tolerances import (
     CLOSED_FORM_VS_IVP_RTOL,
     CLOSED_FORM_VS_MPMATH_ATOL,
     CLOSED_FORM_VS_MPMATH_RTOL,
+    DERIV_EXACT_LIMITS_TOL,
+    DERIV_IVP_SOLVER_ATOL,
+    DERIV_IVP_SOLVER_RTOL,
+    DERIV_LATE_CONSTANT_RTOL,
+    DERIV_WRONG_STEP_MIN_ERROR,
     scaled_error,
 )
 from theory.derivation import Assumption, Derivation, DomainVar, Step, eq, gt
@@ -139,7 +144,7 @@ def test_wrong_numeric_step_fails():
     step = Step(eq(wrong, direct), "factor-2 error", "numeric", points=40)
     report = _single(step, domain).verify()
     assert not report.passed
-    assert report.steps[0].digits < 2 and report.steps[0].max_error > 1e-2
+    assert report.steps[0].digits < 2 and report.steps[0].max_error > DERIV_WRONG_STEP_MIN_ERROR
 
 
 def test_numeric_step_without_domain_is_rejected():
@@ -277,7 +282,7 @@ def test_latex_escapes_prose_but_not_math():
 def _ode_solution(t_end, t0_, b0_, a_plus, a_minus):
     """Eq. (10) integrated by DOP853 from (t0, b0) to t_end: independent of eq. (11)."""
     sol = solve_ivp(lambda tt, y: (a_plus * np.exp(-y) - a_minus * np.exp(y)) / tt,
-                    (t0_, t_end), [b0_], method="DOP853", rtol=1e-12, atol=1e-14)
+                    (t0_, t_end), [b0_], method="DOP853", rtol=DERIV_IVP_SOLVER_RTOL, atol=DERIV_IVP_SOLVER_ATOL)
     assert sol.success, sol.message
     return float(sol.y[0, -1])
 
@@ -326,9 +331,9 @@ def test_closed_form_matches_symbolic_mpmath(args):
 def test_closed_form_invariants():
     f = closed_form_evaluator()
     # step 0 is the initial condition
-    assert f(3.0, 3.0, -0.7, 2.0, 5.0) == pytest.approx(-0.7, abs=1e-15)
+    assert f(3.0, 3.0, -0.7, 2.0, 5.0) == pytest.approx(-0.7, abs=DERIV_EXACT_LIMITS_TOL)
     # long-time limit equals b_inf = (1/2) log(A+/A-), with no overflow at huge g
-    assert f(1e300, 1.0, 2.0, 50.0, 2.0) == pytest.approx(0.5 * math.log(25.0), rel=1e-15)
+    assert f(1e300, 1.0, 2.0, 50.0, 2.0) == pytest.approx(0.5 * math.log(25.0), rel=DERIV_EXACT_LIMITS_TOL)
     # balanced sums and b0 = 0 stay at 0
     assert f(1e5, 1.0, 0.0, 3.0, 3.0) == 0.0
     # a batch of t equals a loop over t
@@ -346,7 +351,7 @@ def test_closed_form_late_time_constant():
     binf = 0.5 * math.log(a_plus / a_minus)
     t_ = t0_ * math.exp(20.0 / rate)  # g = 20
     C = (f(t_, t0_, b0_, a_plus, a_minus) - binf) * math.exp(20.0)
-    assert C == pytest.approx(2 * math.tanh((b0_ - binf) / 2), rel=1e-6)
+    assert C == pytest.approx(2 * math.tanh((b0_ - binf) / 2), rel=DERIV_LATE_CONSTANT_RTOL)
 
 
 @pytest.mark.parametrize("kwargs, match", [

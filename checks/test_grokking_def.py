@@ -11,6 +11,7 @@ import pytest
 from hypothesis import assume, example, given, target
 from hypothesis import strategies as st
 
+from checks.tolerances import GDEF_AMPLITUDE_RTOL, GDEF_DIFF_RTOL, GDEF_DRIFT_ATOL, GDEF_INTERP_RTOL
 from numerics.grokking import (
     accuracy_crossing,
     grokking_times,
@@ -65,12 +66,12 @@ def test_log_interpolation_by_hand():
     # t* = exp((log 11 + log 101) / 2) - 1 = sqrt(1111) - 1.
     c = accuracy_crossing(T, P, 0.25)
     assert (c.t_prev, c.t_first) == (10, 100)
-    assert c.t_interp == pytest.approx(math.sqrt(1111.0) - 1.0, rel=1e-14)
+    assert c.t_interp == pytest.approx(math.sqrt(1111.0) - 1.0, rel=GDEF_INTERP_RTOL)
 
 
 def test_interpolation_from_t0():
     c = accuracy_crossing([0, 3], [0.0, 1.0], 0.5)  # log(1 + t): half way is sqrt(4) - 1 = 1
-    assert c.t_interp == pytest.approx(1.0, rel=1e-14)
+    assert c.t_interp == pytest.approx(1.0, rel=GDEF_INTERP_RTOL)
 
 
 def test_first_checkpoint_already_at_level():
@@ -207,14 +208,14 @@ def test_parity_differences_by_hand():
     b = np.array([1.0, 1.2, 1.0, 1.2, 1.3, 1.1])
     pd = parity_differences(t, b)
     assert pd.t_even.tolist() == [10, 20, 32]
-    np.testing.assert_allclose(pd.diff, [0.2, 0.2, 0.2], rtol=1e-13)
+    np.testing.assert_allclose(pd.diff, [0.2, 0.2, 0.2], rtol=GDEF_DIFF_RTOL)
     assert parity_differences([0, 2, 4], [1.0, 2.0, 3.0]).diff.size == 0
 
 
 def test_period_two_amplitude_removes_linear_drift():
     a = period_two_amplitude([0.0, 1.1, 0.2, 1.3, 0.4])  # 0.5 + 0.5 (-1)^(k+1) + 0.1 k
-    np.testing.assert_allclose(a, [1.0, -1.0, 1.0], rtol=1e-14)
-    np.testing.assert_allclose(period_two_amplitude(np.arange(6.0) * 0.3), 0.0, atol=1e-15)
+    np.testing.assert_allclose(a, [1.0, -1.0, 1.0], rtol=GDEF_AMPLITUDE_RTOL)
+    np.testing.assert_allclose(period_two_amplitude(np.arange(6.0) * 0.3), 0.0, atol=GDEF_DRIFT_ATOL)
 
 
 # ---------------------------------------------------------------- validation

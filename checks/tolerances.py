@@ -579,3 +579,33 @@ STABCMD_JSON_ATOL = 1e-15
 # rows that agree exactly.
 STABCMD_REL_DIFF_RTOL = 1e-6
 STABCMD_REL_DIFF_ATOL = 1e-30
+
+
+# --- symbolic derivations, further checks (checks/test_derivations.py) ---
+# A factor-2 error in a derivation step makes the numeric check's relative error O(1); asking for more
+# than 1e-2 confirms the failure is gross, not rounding (a lower bound on the detected error).
+DERIV_WRONG_STEP_MIN_ERROR = 1e-2
+# Settings of the independent DOP853 oracle of eq. (10): global error ~1e-11 over t/t0 <= 1e3 (what
+# CLOSED_FORM_VS_IVP_RTOL allows for); the absolute part resolves b near 0.
+DERIV_IVP_SOLVER_RTOL = 1e-12
+DERIV_IVP_SOLVER_ATOL = 1e-14
+# Exact limits of the lambdified eq. (11): b(t0) = b0 (artanh(tanh(c0/2)) round trip of O(1) values) and
+# b(inf) = (1/2) log(A+/A-) once e^-g underflows (the same log): an ulp or two of O(1); 1e-15.
+DERIV_EXACT_LIMITS_TOL = 1e-15
+# C = (b - b_inf) e^g at g = 20: the subtraction of two O(0.2) numbers leaves eps 0.2 / (C e^-20) ~ 2e-8
+# relative (the O(e^-2g) remainder is ~4e-18); 1e-6 leaves a factor 50.
+DERIV_LATE_CONSTANT_RTOL = 1e-6
+
+
+# --- numerics.grokking definitions by hand (checks/test_grokking_def.py) ---
+# Log interpolation exp((log 11 + log 101) / 2) - 1: two logs, an exp (<= 1 ulp each) and a subtraction
+# from ~33: ~5 ulps; 1e-14 (~45 eps).
+GDEF_INTERP_RTOL = 1e-14
+# Differences of decimal inputs (1.2 - 1.0 = 0.2): the inputs' rounding (eps |b|) relative to the
+# difference (|b| / 6): ~6 eps; 1e-13.
+GDEF_DIFF_RTOL = 1e-13
+# Period-2 amplitude of decimal inputs <= 1.3 with amplitude 1: a few eps; 1e-14.
+GDEF_AMPLITUDE_RTOL = 1e-14
+# The amplitude of a pure linear drift k * 0.3 (products rounded to 1/2 ulp of <= 1.5) is 0 up to a few
+# 1e-16; 1e-15 is the test's allowance, kept as found.
+GDEF_DRIFT_ATOL = 1e-15

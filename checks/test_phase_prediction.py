@@ -2,7 +2,7 @@
 
 Random planted sets (numerics.datasets): d from 2 to 8, imbalanced support counts k+/k-, imbalanced
 class sizes n+/n-, gamma in [0.05, 0.5], eta with eta lambda_max(H(0)) in [0.1, 1.9] (stable regime).
-Both sides use the same horizon (lingrok.compare.phases.phase_context) and the same rules; GD is
+Both sides use the same horizon (theory.prediction.default_horizon) and the same rules; GD is
 measured at step resolution. Tolerances (checks/tolerances.py) come from the theory's stated error
 (PHASE_ERR_FACTOR x err) and the grids (PHASE_GRID_RTOL, PHASE_STEP_SLACK); the issue's targets
 (25% for T_tr, T_te; a factor 2 for the phase ends) are asserted wherever the stated error is within
@@ -25,7 +25,8 @@ from checks.tolerances import (
     PHASE_STEP_SLACK,
     PHASE_TIME_RTOL,
 )
-from lingrok.compare.phases import phase_context, phase_measurement, phase_prediction
+from numerics.phases import measure_phases
+from theory.prediction import default_horizon, predict
 from numerics.datasets import PlantedSpec, concentrated_test, planted_dataset
 from theory.geometry import paper_assumptions
 from theory.stability import sharpness_at_init
@@ -68,10 +69,11 @@ def _setup(spec, c, max_horizon):
     _require(pa.b_s_is_zero and pa.support_spans_data and pa.eq7.status == "optimal")
     eta = c / sharpness_at_init(ds.X, ds.y, eta=1.0).lambda_max
     test = concentrated_test(spec, 400, seed=spec.seed + 1)
-    ctx = phase_context(ds.X, ds.y, test.X, test.y, eta=eta)
-    _require(ctx.horizon <= max_horizon)
-    pred, _ = phase_prediction(ds.X, ds.y, test.X, test.y, eta=eta, ctx=ctx)
-    meas = phase_measurement(ds.X, ds.y, test.X, test.y, eta=eta, steps=ctx.horizon, support=ctx.support)
+    ctx = predict(ds.X, ds.y, eta=eta, test=(test.X, test.y), finite_time=False)
+    horizon = default_horizon(ctx.k_star, ctx.residual.b_inf, ctx.T_te_asymptotic)
+    _require(horizon <= max_horizon)
+    pred = predict(ds.X, ds.y, eta=eta, test=(test.X, test.y), horizon=horizon).phases
+    meas = measure_phases(ds.X, ds.y, test.X, test.y, eta=eta, steps=horizon, support=ctx.residual.support)
     return pred, meas, ctx
 
 
@@ -108,7 +110,8 @@ def test_reduced_model_is_genuinely_reduced():
     ds = planted_dataset(FIXED_2D)
     test = concentrated_test(FIXED_2D, 400, seed=FIXED_2D.seed + 1)
     eta = 1.0 / sharpness_at_init(ds.X, ds.y, eta=1.0).lambda_max
-    pred, ctx = phase_prediction(ds.X, ds.y, test.X, test.y, eta=eta)
+    ctx = predict(ds.X, ds.y, eta=eta, test=(test.X, test.y))
+    pred = ctx.phases
     assert pred.reduced_size < ds.X.shape[0] / 2
     assert pred.regime == "stable" and pred.eta_lambda == pytest.approx(1.0)
     assert pred.horizon == ctx.horizon and all(math.isfinite(e) for e in pred.rel_error.values())

@@ -154,7 +154,7 @@ def test_run_experiment_rejects_bad_arguments():
     ds, tests = _small()
     with pytest.raises(ValueError, match="pgd_test"):
         run_experiment(ds.X, ds.y, tests, eta=0.01, steps=10, pgd_test="nope")
-    with pytest.raises(ValueError, match="eps_values"):
+    with pytest.raises(ValueError, match="`eps` must lie in"):
         run_experiment(ds.X, ds.y, tests, eta=0.01, steps=10, eps_values=(1.5,))
 
 

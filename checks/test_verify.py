@@ -291,7 +291,8 @@ def test_phase_measurement_on_a_recorded_run_equals_a_fresh_one():
     from numerics.engine import run_gd
     from numerics.schedule import log_schedule
 
-    from lingrok.compare.phases import phase_context, phase_measurement, phase_measurement_recorded
+    from numerics.phases import measure_phases, measure_phases_recorded
+    from theory.prediction import predict
 
     spec = PlantedSpec(d=2, n_pos=20, n_neg=20, k_pos=6, k_neg=3, gamma=0.3, gap=0.3, seed=3)
     ds = planted_dataset(spec)
@@ -299,10 +300,11 @@ def test_phase_measurement_on_a_recorded_run_equals_a_fresh_one():
     from theory.stability import sharpness_at_init
 
     eta = 1.0 / sharpness_at_init(ds.X, ds.y, eta=1.0).lambda_max
-    pc = phase_context(ds.X, ds.y, test.X, test.y, eta=eta)
-    fresh = phase_measurement(ds.X, ds.y, test.X, test.y, eta=eta, steps=pc.horizon, support=pc.support)
+    pc = predict(ds.X, ds.y, eta=eta, test=(test.X, test.y))
+    support = pc.residual.support
+    fresh = measure_phases(ds.X, ds.y, test.X, test.y, eta=eta, steps=pc.horizon, support=support)
     tr = run_gd(ds.X, ds.y, eta=eta, steps=pc.horizon, checkpoints=log_schedule(pc.horizon, 20))
-    reused = phase_measurement_recorded(ds.X, ds.y, test.X, test.y, tr.t, tr.w, tr.b, eta=eta, support=pc.support)
+    reused = measure_phases_recorded(ds.X, ds.y, test.X, test.y, tr.t, tr.w, tr.b, eta=eta, support=support)
     for name in ("phase1_end", "phase2_end", "T_tr", "T_te"):
         assert reused[name].step == fresh[name].step, name
         assert reused[name].censored == fresh[name].censored, name

@@ -127,9 +127,21 @@ def _blocked(p: Path) -> bool:
     return False
 
 
+def json_float(value) -> float | None:
+    """``value`` as a JSON-safe float: None, inf and nan (which JSON cannot hold) become None.
+
+    >>> json_float(2), json_float(float("inf")), json_float(None)
+    (2.0, None, None)
+    """
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
 def _finite_or_null(value):
     if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        return json_float(value)
     if isinstance(value, dict):
         return {k: _finite_or_null(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
+from numerics.validation import frozen
+
 __all__ = [
     "PAPER_RADIUS",
     "PAPER_STEP",
@@ -130,12 +132,6 @@ class AttackComparison:
 # ---------------------------------------------------------------- validation
 
 
-def _frozen(a):
-    a = np.asarray(a)
-    a.setflags(write=False)
-    return a
-
-
 def _inputs(X, y, w, b):
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -203,7 +199,7 @@ def data_box(X, box="data"):
         raise ValueError("`box` must satisfy lo <= hi in every feature")
     if np.any(X < lo) or np.any(X > hi):
         raise ValueError("every point of `X` must lie inside `box`; widen the box or use box='data'")
-    return _frozen(lo), _frozen(hi)
+    return frozen(lo), frozen(hi)
 
 
 def _loss_input_gradient(X, y, w, b, loss):
@@ -284,9 +280,9 @@ def pgd_linf(
     clean = y * (X @ w + b)
     correct = margin > 0.0
     return PGDResult(
-        X_adv=_frozen(x_adv),
-        margin=_frozen(margin),
-        correct=_frozen(correct),
+        X_adv=frozen(x_adv),
+        margin=frozen(margin),
+        correct=frozen(correct),
         accuracy=float(np.mean(correct)),
         clean_accuracy=float(np.mean(clean > 0.0)),
         n_zero_gradient=int(np.count_nonzero(stalled)),
@@ -319,7 +315,7 @@ def exact_linf_accuracy(X, y, w, b, *, radius: float = PAPER_RADIUS) -> ExactAtt
     radius = _radius(radius)
     margin = y * (X @ w + b) - radius * np.sum(np.abs(w))
     correct = margin > 0.0
-    return ExactAttackResult(_frozen(margin), _frozen(correct), float(np.mean(correct)), radius)
+    return ExactAttackResult(frozen(margin), frozen(correct), float(np.mean(correct)), radius)
 
 
 def clipping_inactive(X, y, w, *, radius: float = PAPER_RADIUS, box="data") -> np.ndarray:
@@ -339,7 +335,7 @@ def clipping_inactive(X, y, w, *, radius: float = PAPER_RADIUS, box="data") -> n
     radius = _radius(radius)
     lo, hi = data_box(X, box)
     corner = X - radius * y[:, None] * np.sign(w)[None, :]
-    return _frozen(np.all((corner >= lo) & (corner <= hi), axis=1))
+    return frozen(np.all((corner >= lo) & (corner <= hi), axis=1))
 
 
 def compare_attacks(
@@ -384,8 +380,8 @@ def compare_attacks(
         pgd=pgd,
         exact=exact,
         inactive=inactive,
-        ambiguous=_frozen(ambiguous),
-        disagree=_frozen(disagree),
+        ambiguous=frozen(ambiguous),
+        disagree=frozen(disagree),
         agree=not bool(np.any(disagree)),
         pgd_accuracy=pgd.accuracy,
         exact_accuracy=exact.accuracy,

@@ -34,6 +34,8 @@ import numpy as np
 from scipy.integrate import solve_ivp
 from scipy.special import expit, log_expit
 
+from numerics.validation import frozen
+
 __all__ = ["FLOW_RTOL", "FLOW_ATOL", "FlowTrajectory", "logistic_flow"]
 
 FLOW_RTOL = 1e-10  # solver relative tolerance (the brief's choice; ~6 digits above float64 roundoff)
@@ -76,12 +78,6 @@ class FlowTrajectory:
     nlu: int
     final_grad_norm: float
     wall_time: float
-
-
-def _frozen(a):
-    a = np.asarray(a)
-    a.setflags(write=False)
-    return a
 
 
 def _augmented(X, y):
@@ -198,10 +194,10 @@ def logistic_flow(
     last = theta[-1]
     grad_norm = float(np.linalg.norm(_gradient(U, last, c))) if np.all(np.isfinite(last)) else float("nan")
     return FlowTrajectory(
-        t=_frozen(t),
-        tau=_frozen(tau),
-        w=_frozen(theta[:, :-1].copy()),
-        b=_frozen(theta[:, -1].copy()),
+        t=frozen(t),
+        tau=frozen(tau),
+        w=frozen(theta[:, :-1].copy()),
+        b=frozen(theta[:, -1].copy()),
         eta=eta,
         reduction=reduction,
         method=method,

@@ -31,6 +31,8 @@ from typing import Mapping
 import numpy as np
 from scipy.special import log_expit
 
+from numerics.validation import frozen
+
 __all__ = ["SetMetrics", "Measurements", "set_metrics", "measure_trajectory"]
 
 # Margins of at most this many (checkpoint, point) pairs are held in memory at once.
@@ -189,12 +191,6 @@ def _support_mask(support, n):
     return mask
 
 
-def _frozen(a):
-    a = np.asarray(a)
-    a.setflags(write=False)
-    return a
-
-
 # ---------------------------------------------------------------- measurements
 
 
@@ -234,10 +230,10 @@ def set_metrics(X, y, w, b) -> SetMetrics:
         correct[sl] = np.count_nonzero(m > 0.0, axis=1)
     return SetMetrics(
         n=N,
-        loss_sum=_frozen(loss),
-        loss_mean=_frozen(loss / N),
-        n_correct=_frozen(correct),
-        accuracy=_frozen(correct / N),
+        loss_sum=frozen(loss),
+        loss_mean=frozen(loss / N),
+        n_correct=frozen(correct),
+        accuracy=frozen(correct / N),
     )
 
 
@@ -382,21 +378,21 @@ def measure_trajectory(
         test_metrics[name] = set_metrics(Xt, yt, w, b)
 
     return Measurements(
-        t=_frozen(t),
-        w=_frozen(w.copy()),
-        b=_frozen(b.copy()),
-        w_norm=_frozen(w_norm),
-        distance=_frozen(distance),
-        angle=_frozen(angle),
-        residual=_frozen(residual),
-        residual_norm=_frozen(residual_norm),
-        tilde_gap=_frozen(tilde_gap),
+        t=frozen(t),
+        w=frozen(w.copy()),
+        b=frozen(b.copy()),
+        w_norm=frozen(w_norm),
+        distance=frozen(distance),
+        angle=frozen(angle),
+        residual=frozen(residual),
+        residual_norm=frozen(residual_norm),
+        tilde_gap=frozen(tilde_gap),
         train=set_metrics(X, y, w, b),
         test=MappingProxyType(test_metrics),
-        grad_norm_w=_frozen(parts["gw"]),
-        grad_norm_b=_frozen(parts["gb"]),
-        nonsv_net_share_w=_frozen(parts["net_w"]),
-        nonsv_net_share_b=_frozen(parts["net_b"]),
-        nonsv_mass_share_w=_frozen(parts["mass_w"]),
-        nonsv_mass_share_b=_frozen(parts["mass_b"]),
+        grad_norm_w=frozen(parts["gw"]),
+        grad_norm_b=frozen(parts["gb"]),
+        nonsv_net_share_w=frozen(parts["net_w"]),
+        nonsv_net_share_b=frozen(parts["net_b"]),
+        nonsv_mass_share_w=frozen(parts["mass_w"]),
+        nonsv_mass_share_b=frozen(parts["mass_b"]),
     )

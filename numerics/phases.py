@@ -37,6 +37,8 @@ __all__ = [
     "phase_two_end_step",
     "accuracy_time_step",
     "gd_window",
+    "measure_phases",
+    "measure_phases_recorded",
 ]
 
 #: Phase 1 ends when the non-support share of the gradient weight stays below this (issue 13).
@@ -249,3 +251,40 @@ def gd_window(X, y, t, w, b, *, eta: float, reduction: str = "sum"):
         return tr.t + lo, tr.w, tr.b
 
     return refine
+
+
+def measure_phases_recorded(X, y, X_test, y_test, t, w, b, *, eta: float, support, reduction: str = "sum") -> dict:
+    """The four rules on an already recorded GD trajectory (t, w, b), at step resolution.
+
+    Each rule's bracket between two checkpoints is resolved by rerunning the exact engine from the
+    recorded state at the bracket's start (:func:`gd_window`), so only a few windows are recomputed
+    instead of the whole run. ``t`` must hold the window starts as checkpoints (any checkpoint
+    schedule does: a bracket starts at a checkpoint).
+
+    Returns:
+        {"phase1_end", "phase2_end", "T_tr", "T_te"} -> :class:`StepTime`.
+    """
+    refine = gd_window(X, y, t, w, b, eta=eta, reduction=reduction)
+    return {
+        "phase1_end": phase_one_end_step(X, y, t, w, b, support, refine=refine),
+        "phase2_end": phase_two_end_step(t, w, b, refine=refine),
+        "T_tr": accuracy_time_step(t, w, b, X, y, refine=refine),
+        "T_te": accuracy_time_step(t, w, b, X_test, y_test, refine=refine),
+    }
+
+
+def measure_phases(X, y, X_test, y_test, *, eta: float, steps: int, support, per_decade: int = 100,
+                   dense_until: int = 2000) -> dict:
+    """Exact GD (numerics.engine) over ``steps`` and the four rules at step resolution.
+
+    Checkpoints: every step up to ``dense_until``, then ``per_decade`` log-spaced per decade.
+
+    Returns:
+        {"phase1_end", "phase2_end", "T_tr", "T_te"} -> :class:`StepTime`.
+    """
+    from numerics.engine import run_gd
+    from numerics.schedule import log_schedule
+
+    ck = np.unique(np.concatenate([log_schedule(int(steps), per_decade), np.arange(min(int(steps), dense_until) + 1)]))
+    tr = run_gd(X, y, eta=eta, steps=int(steps), checkpoints=ck)
+    return measure_phases_recorded(X, y, X_test, y_test, tr.t, tr.w, tr.b, eta=eta, support=support)

@@ -1,7 +1,7 @@
-"""One GD run of eqs. (3)-(5) of arXiv:2602.08302, measured and described: the path every runner takes.
+"""GD runs of eqs. (3)-(5) of arXiv:2602.08302, recorded and described: the layer under :func:`numerics.simulation.simulate`.
 
-``lingrok verify`` (:mod:`lingrok.ledger.context`), ``lingrok reproduce`` and ``lingrok sweep``
-(:mod:`lingrok.compare.experiment`) all do the same three things, here:
+Every runner goes through :func:`numerics.simulation.simulate`, which does the three things here
+(the ledger also batches its stable sets through :func:`run_batch`):
 
 * :func:`run` / :func:`run_batch`: full-batch GD from w = 0, b = 0 on log-spaced checkpoints
   (``per_decade`` per factor of ten, each paired with t + 1 when ``parity``), on the exact engine
@@ -15,12 +15,14 @@ t counts GD updates throughout; everything is float64.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
 import numpy as np
 from numerics.measure import Measurements, measure_trajectory
 from numerics.schedule import log_schedule
+from numerics.validation import frozen
 
 __all__ = ["GDRun", "GD_METHOD", "checkpoint_steps", "run", "run_batch", "measure", "describe"]
 
@@ -42,6 +44,8 @@ class GDRun:
         wall_s: seconds spent stepping, summed over resumed sessions (the engine's count).
         elapsed_s: wall-clock seconds of this call (loading a finished state file: about 0;
             batched runs: the whole batch's time).
+        skip_fraction: share of the exponentials the exact engine certified to be 0 and skipped
+            (NaN for the array libraries, which skip nothing).
     """
 
     t: np.ndarray
@@ -56,6 +60,7 @@ class GDRun:
     routine: str
     wall_s: float
     elapsed_s: float
+    skip_fraction: float = math.nan
 
     @property
     def schedule(self) -> str:
@@ -73,17 +78,13 @@ class GDRun:
                 + (", each paired with the next step (both parities)" if self.parity else ""))
 
 
-def _readonly(a) -> np.ndarray:
-    a = np.array(a)
-    a.setflags(write=False)
-    return a
-
-
 def _record(traj, *, per_decade, parity, routine, elapsed) -> GDRun:
     """A GDRun from a numerics.engine.GDTrajectory or numerics.array_engine.ArrayRun."""
-    return GDRun(t=_readonly(traj.t), w=_readonly(traj.w), b=_readonly(traj.b), eta=float(traj.eta),
+    return GDRun(t=frozen(traj.t, copy=True), w=frozen(traj.w, copy=True),
+                 b=frozen(traj.b, copy=True), eta=float(traj.eta),
                  steps=int(traj.steps), reduction=traj.reduction, per_decade=int(per_decade), parity=bool(parity),
-                 engine=traj.engine, routine=routine, wall_s=float(traj.wall_s), elapsed_s=float(elapsed))
+                 engine=traj.engine, routine=routine, wall_s=float(traj.wall_s), elapsed_s=float(elapsed),
+                 skip_fraction=float(getattr(traj, "skip_fraction", math.nan)))
 
 
 def checkpoint_steps(steps: int, per_decade: int = 20, parity: bool = True) -> np.ndarray:
@@ -92,7 +93,8 @@ def checkpoint_steps(steps: int, per_decade: int = 20, parity: bool = True) -> n
 
 
 def run(X, y, *, eta: float, steps: int, per_decade: int = 20, parity: bool = True, reduction: str = "sum",
-        backend: str = "numba", state_path=None, save_every_s: float | None = None, progress=False) -> GDRun:
+        backend: str = "numba", state_path=None, save_every_s: float | None = None, progress=False,
+        checkpoints=None) -> GDRun:
     """Full-batch GD (eqs. (3)-(5) of arXiv:2602.08302) from w = 0, b = 0, recorded at log-spaced checkpoints.
 
     Args:
@@ -105,6 +107,8 @@ def run(X, y, *, eta: float, steps: int, per_decade: int = 20, parity: bool = Tr
         state_path: checkpoint file: the run resumes from it and saves to it (every backend).
         save_every_s: seconds between saves of the state file (None: the engine's default).
         progress: as numerics.engine.run_gd (numba backend only).
+        checkpoints: explicit checkpoint steps instead of the log-spaced schedule (``per_decade``
+            and ``parity`` then only describe the run).
 
     Returns:
         :class:`GDRun`.
@@ -113,7 +117,8 @@ def run(X, y, *, eta: float, steps: int, per_decade: int = 20, parity: bool = Tr
         ValueError: bad arguments or a state file of another run (from the engine).
         numerics.array_engine.BackendUnavailable: missing library. FloatingPointError: GD left float64.
     """
-    checkpoints = checkpoint_steps(steps, per_decade, parity)
+    if checkpoints is None:
+        checkpoints = checkpoint_steps(steps, per_decade, parity)
     save = {} if save_every_s is None else {"save_every_s": float(save_every_s)}
     tic = time.perf_counter()
     if backend == "numba":

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import operator
 
-__all__ = ["count"]
+import numpy as np
+
+__all__ = ["count", "frozen"]
 
 
 def count(value, name: str, minimum: int = 0) -> int:
@@ -22,3 +24,14 @@ def count(value, name: str, minimum: int = 0) -> int:
     if out < minimum:
         raise ValueError(f"`{name}` must be >= {minimum}, got {out}")
     return out
+
+
+def frozen(a, *, copy: bool = False) -> np.ndarray:
+    """``a`` as a read-only ndarray (a copy when ``copy``, else the same buffer when ``a`` is one).
+
+    >>> v = frozen([1.0, 2.0]); v.flags.writeable
+    False
+    """
+    a = np.array(a) if copy else np.asarray(a)
+    a.setflags(write=False)
+    return a

@@ -1,7 +1,7 @@
 """Sweep of predicted (theory.phases) vs measured (exact GD, numerics.phases) phase ends, T_tr, T_te (issue 13).
 
 Random planted sets (numerics.datasets) over d in 2..8, imbalanced k+/k- and n+/n-, gamma in
-[0.05, 0.5], eta lambda_max(H(0)) in [0.1, 1.9]; the horizon of lingrok.compare.phases.phase_context,
+[0.05, 0.5], eta lambda_max(H(0)) in [0.1, 1.9]; the horizon of theory.prediction.default_horizon,
 sets whose horizon exceeds --max-horizon skipped (they only cost time). Writes docs/phases/sweep.json
 (every set: spec, eta, prediction, stated error, measurement) and docs/phases/sweep.png (predicted /
 measured per quantity against eta lambda, gamma, class and support imbalance, d), and prints the
@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lingrok.compare.phases import phase_context, phase_measurement, phase_prediction
+from numerics.phases import measure_phases
+from theory.prediction import default_horizon, predict
 from numerics.datasets import PlantedSpec, concentrated_test, planted_dataset
 from theory.geometry import paper_assumptions
 from theory.stability import sharpness_at_init
@@ -51,16 +52,17 @@ def one(spec: PlantedSpec, c: float, max_horizon: float) -> dict | None:
         return None
     eta = c / sharpness_at_init(ds.X, ds.y, eta=1.0).lambda_max
     test = concentrated_test(spec, 400, seed=spec.seed + 1)
-    ctx = phase_context(ds.X, ds.y, test.X, test.y, eta=eta)
-    if ctx.horizon > max_horizon:
+    ctx = predict(ds.X, ds.y, eta=eta, test=(test.X, test.y), finite_time=False)
+    horizon = default_horizon(ctx.k_star, ctx.residual.b_inf, ctx.T_te_asymptotic)
+    if horizon > max_horizon:
         return None
     t0 = time.perf_counter()
-    pred, _ = phase_prediction(ds.X, ds.y, test.X, test.y, eta=eta, ctx=ctx)
+    pred = predict(ds.X, ds.y, eta=eta, test=(test.X, test.y), horizon=horizon).phases
     t_pred = time.perf_counter() - t0
-    meas = phase_measurement(ds.X, ds.y, test.X, test.y, eta=eta, steps=ctx.horizon, support=ctx.support)
+    meas = measure_phases(ds.X, ds.y, test.X, test.y, eta=eta, steps=horizon, support=ctx.residual.support)
     row = {"spec": {k: getattr(spec, k) for k in ("d", "n_pos", "n_neg", "k_pos", "k_neg", "gamma", "gap",
                                                   "sv_spread", "seed")},
-           "eta_lambda": c, "eta": eta, "horizon": ctx.horizon, "k_star": ctx.k_star,
+           "eta_lambda": c, "eta": eta, "horizon": horizon, "k_star": ctx.k_star,
            "T_te_asymptotic": ctx.T_te_asymptotic, "reduced_size": pred.reduced_size, "n_points": pred.n_points,
            "prediction_seconds": t_pred}
     for k in NAMES:

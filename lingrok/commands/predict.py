@@ -8,33 +8,26 @@ Theorem 4.5, Theorem 4.6's T_te (headline and bounds), and, given a test set, th
 
 from __future__ import annotations
 
-import math
-import warnings
-
 import numpy as np
 
+from lingrok.compare.large_step import cycle_json
 from lingrok.errors import AssumptionViolation, UsageError
-from lingrok.inputs import json_text, load, range_error, range_words, require_same_dimension, \
+from lingrok.inputs import json_float, json_text, load, range_error, range_words, require_same_dimension, \
     separable_after_rescaling
 
-
-def _num(value):
-    """JSON-safe float: inf / nan become null."""
-    value = float(value)
-    return value if math.isfinite(value) else None
+PHASE_KEYS = ("phase1_end", "phase2_end", "T_tr", "T_te")
 
 
 def predict(train, test, *, eta: float, eps: float, alpha: float, allow_violations: bool = False) -> dict:
-    """Evaluate every prediction on ``train`` (and ``test``); return the JSON-ready report.
+    """Evaluate every prediction on ``train`` (and ``test``) by theory.predict; return the JSON-ready report.
 
     Raises:
         UsageError: the data are not linearly separable, or eps / alpha out of range.
         AssumptionViolation: Assumption 3.1 (b_s = 0) fails, or the support vectors do not span
             the data (precondition of Theorem 4.2), unless ``allow_violations``.
     """
-    from theory.geometry import NotSeparableError, paper_assumptions
-    from theory.grokking_time import asymptotic_test_time, theorem_4_6_test_time
-    from theory.residual import residual_limit
+    from theory.geometry import NotSeparableError
+    from theory.prediction import predict as theory_predict
 
     if not 0.0 <= eps < 1.0:
         raise UsageError(f"--eps must be in [0, 1), got {eps}; pass an accuracy tolerance such as 0 or 0.001")
@@ -42,7 +35,8 @@ def predict(train, test, *, eta: float, eps: float, alpha: float, allow_violatio
         raise UsageError(f"--alpha must exceed 1/2 (the concentrated band is gamma/2 .. alpha gamma), got {alpha}; "
                          "pass e.g. the paper's 10")
     try:
-        assumptions = paper_assumptions(train.X, train.y)
+        p = theory_predict(train.X, train.y, eta=eta, test=(test.X, test.y) if test is not None else None,
+                           eps=eps, alpha=alpha)
     except NotSeparableError as exc:
         # Separability is invariant under X -> 2^-k X (exact): a different verdict there means the
         # solvers failed at this scale, a numeric-range problem, not a property of the data.
@@ -54,110 +48,107 @@ def predict(train, test, *, eta: float, eps: float, alpha: float, allow_violatio
     except (OverflowError, FloatingPointError, ZeroDivisionError, RuntimeError, np.linalg.LinAlgError) as exc:
         raise range_error(train, f"the max-margin problems ({type(exc).__name__}: {exc}) and everything after them") \
             from None
-    violations = []
-    if not assumptions.b_s_is_zero:
-        violations.append(f"Assumption 3.1 violated: the max-margin bias (eq. 9) is {assumptions.b_s:.6g}, not 0 "
-                          f"(tolerance {assumptions.b_zero_tol:g})")
-    if not assumptions.support_spans_data:
-        violations.append("Theorem 4.2's precondition violated: the support vectors of eq. (7) do not span the data, "
-                          "so the residual limit theta_tilde is not determined")
-    if violations and not allow_violations:
-        raise AssumptionViolation("; ".join(violations) + "; rerun with --allow-violations to see the predictions anyway")
-
-    eq7 = assumptions.eq7
-    try:
-        res = residual_limit(train.X, train.y, eta, solution=eq7)
-        B = float(np.linalg.norm(np.append(res.w_tilde, res.b_tilde)))  # ||theta_tilde||
-        t46 = theorem_4_6_test_time(res.delta, eps, alpha, gamma=assumptions.gamma, B=B)
-    except UsageError:
-        raise
-    except ValueError as exc:  # e.g. eq. (7) solved inaccurately at this scale: no strict support vector
-        raise UsageError(f"the residual limit of Theorem 4.2 could not be computed ({exc}); {range_words(train)}; "
-                         "rescaling the data to coordinates of order 1 may help") from None
-    except (OverflowError, FloatingPointError, ZeroDivisionError, RuntimeError, np.linalg.LinAlgError) as exc:
-        raise UsageError(f"numeric range: the residual limit of Theorem 4.2 and the times of Theorem 4.6 leave "
-                         f"float64's range ({type(exc).__name__}: {exc}) at eta = {eta:g} ({range_words(train)}); "
-                         "pass an --eta nearer the paper's 0.01, or rescale the data") from None
+    if p.violations and not allow_violations:
+        raise AssumptionViolation("; ".join(p.violations) + "; rerun with --allow-violations to see the predictions anyway")
+    for part in ("residual", "theorem_4_6"):
+        exc = p.failures.get(part)
+        if isinstance(exc, ValueError):  # e.g. eq. (7) solved inaccurately at this scale: no strict support vector
+            raise UsageError(f"the residual limit of Theorem 4.2 could not be computed ({exc}); {range_words(train)}; "
+                             "rescaling the data to coordinates of order 1 may help") from None
+        if exc is not None:
+            raise UsageError(f"numeric range: the residual limit of Theorem 4.2 and the times of Theorem 4.6 leave "
+                             f"float64's range ({type(exc).__name__}: {exc}) at eta = {eta:g} ({range_words(train)}); "
+                             "pass an --eta nearer the paper's 0.01, or rescale the data") from None
+    if test is not None and "asymptotic" in p.failures:
+        exc = p.failures["asymptotic"]
+        raise UsageError(f"numeric range: the asymptotic test time on {test.path} leaves float64's range "
+                         f"({type(exc).__name__}: {exc}); rescale the training and test data alike") from None
+    a, eq7, res, t46 = p.assumptions, p.eq7, p.residual, p.theorem_4_6
     report = {
         "data": train.path, "n": train.n, "d": train.d, "eta": eta, "eps": eps, "alpha": alpha,
         "support": sorted(int(i) for i in eq7.support),
         "support_tol": eq7.support_tol,
         "w_hat": [float(v) for v in eq7.w_hat], "b_hat": float(eq7.b_hat),
-        "gamma": assumptions.gamma, "R": assumptions.R,
+        "gamma": a.gamma, "R": a.R,
         "qp": {"status": eq7.status, "iterations": eq7.iterations,
                "primal_infeasibility": eq7.primal_infeasibility, "stationarity": eq7.stationarity,
                "complementarity": eq7.complementarity},
         "assumptions": {
-            "b_s": assumptions.b_s, "assumption_3_1_holds": assumptions.b_s_is_zero,
-            "assumption_3_2_span_residual": assumptions.span_residual,
-            "support_spans_data": assumptions.support_spans_data,
-            "theorem_4_3_gap": assumptions.theorem_4_3_gap,
-            "violations": violations,
+            "b_s": a.b_s, "assumption_3_1_holds": a.b_s_is_zero,
+            "assumption_3_2_span_residual": a.span_residual,
+            "support_spans_data": a.support_spans_data,
+            "theorem_4_3_gap": a.theorem_4_3_gap,
+            "violations": list(p.violations),
         },
         "w_tilde": [float(v) for v in res.w_tilde], "b_tilde": float(res.b_tilde),
-        "A_plus": _num(res.A_plus), "A_minus": _num(res.A_minus),
-        "delta": _num(res.delta), "b_inf": _num(res.b_inf),
+        "A_plus": json_float(res.A_plus), "A_minus": json_float(res.A_minus),
+        "delta": json_float(res.delta), "b_inf": json_float(res.b_inf),
         "b_tilde_equals_b_inf": bool(abs(res.b_tilde_minus_b_inf) <= 1e-9 * max(1.0, abs(res.b_tilde))),
-        "b_tilde_minus_b_inf": _num(res.b_tilde_minus_b_inf),
-        "relaxation_rate_per_log_step": _num(res.rate * eta),
+        "b_tilde_minus_b_inf": json_float(res.b_tilde_minus_b_inf),
+        "relaxation_rate_per_log_step": json_float(res.rate * eta),
         "residual_stationarity": res.stationarity,
-        "T_te_paper": _num(t46.T_headline),
-        "T_te_paper_bounds": {"B": B, "lower": _num(t46.T_lower), "upper": _num(t46.T_upper),
+        "T_te_paper": json_float(t46.T_headline),
+        "T_te_paper_bounds": {"B": p.B, "lower": json_float(t46.T_lower), "upper": json_float(t46.T_upper),
                               "log_lower": t46.log_T_lower, "log_upper": t46.log_T_upper,
                               "B_is": "||theta_tilde||, the late-time size of rho(t) (Theorem 4.1)"},
         "T_te_asymptotic": None,
         "units": "times are GD steps t; theta(t) ~ theta_hat log t + theta_tilde with eta exp(-z_s^T theta_tilde) = alpha_s",
     }
     if test is not None:
-        try:
-            curve = asymptotic_test_time(eq7.w_hat, eq7.b_hat, res.w_tilde, res.b_tilde, test.X, test.y, eps)
-        except (OverflowError, FloatingPointError, ZeroDivisionError, RuntimeError) as exc:
-            raise UsageError(f"numeric range: the asymptotic test time on {test.path} leaves float64's range "
-                             f"({type(exc).__name__}: {exc}); rescale the training and test data alike") from None
+        curve = p.asymptotic
         report["test"] = test.path
-        report["T_te_asymptotic"] = _num(curve.first_step)
+        report["T_te_asymptotic"] = json_float(curve.first_step)
         report["asymptotic_test_accuracy"] = {"sup": curve.sup_accuracy, "limit": curve.limit_accuracy,
-                                              "first_t_real": _num(curve.first_t)}
-    report.update(_phase_keys(train, test, eta))  # issue 13: T_tr/T_te_predicted, phases, regime
+                                              "first_t_real": json_float(curve.first_t)}
+    report.update(finite_time_keys(p))  # issues 13 and 14: T_tr/T_te_predicted, phases, regime, predicted_by
     return report
 
 
-def _phase_keys(train, test, eta: float) -> dict:
-    """theory.phases' predictions (lingrok.compare.phases); null keys with the reason when they fail."""
-    from lingrok.compare.phases import phase_prediction, prediction_json
-
-    tX, ty = (test.X, test.y) if test is not None else (train.X, train.y)
-    try:
-        pred, ctx = phase_prediction(train.X, train.y, tX, ty, eta=eta)
-    except (ValueError, RuntimeError, ArithmeticError, np.linalg.LinAlgError) as exc:
+def finite_time_keys(p) -> dict:
+    """The keys of theory.phases' and theory.large_step's predictions; null keys with the reason when they fail."""
+    ph = p.phases
+    if ph is None:
+        exc = p.failures.get("phases")
         return {"T_tr_predicted": None, "T_te_predicted": None, "phases": {"phase1_end": None, "phase2_end": None},
-                "regime": None, "predicted_by": None, "phase_prediction": {"error": f"{type(exc).__name__}: {exc}"}}
-    out = prediction_json(pred, ctx, has_test=test is not None)
-    phases_words = "theory.phases (finite-time theory of the stable regime, errors stated)"
-    out["predicted_by"] = {"T_tr": phases_words, "T_te": phases_words if test is not None else None}
-    if out["regime"] == "stable":
-        return out
-    # Large steps (issue 14): the period-2 cycle delays training and test accuracy; theory.large_step's
-    # reduced two-step model predicts when each parity classifies every point. Its times replace the
-    # stable-regime theory's wherever it gives them; otherwise the latter stands, marked as used beyond
-    # its validity.
-    from lingrok.compare.large_step import cycle_prediction
+                "regime": None, "predicted_by": None,
+                "phase_prediction": {"error": f"{type(exc).__name__}: {exc}" if exc else "not computed"}}
+    has_test, refined = p.has_test, p.regime == "stable"
 
-    beyond = "theory.phases, beyond its validity (eta lambda_max(H(0)) > 2): no stated error"
-    out["predicted_by"] = {"T_tr": beyond, "T_te": beyond if test is not None else None}
-    try:
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # overflow inside the model is handled there
-            end, cycle = cycle_prediction(train.X, train.y, (test.X, test.y) if test is not None else None, eta=eta)
-    except (ValueError, RuntimeError, ArithmeticError, np.linalg.LinAlgError) as exc:
-        out["large_step_prediction"] = {"error": f"{type(exc).__name__}: {exc}"}
-        return out
-    words = f"theory.large_step (period-2 cycle; {cycle['validity']})"
-    out["large_step_prediction"] = {"oscillation_end_predicted": end, **cycle}
-    for key, times in (("T_tr", cycle["t_train_predicted"]), ("T_te", cycle["t_test_predicted"])):
-        if times is not None and times.get("either") is not None:
-            out[f"{key}_predicted"] = times["either"]  # the first step from which one parity classifies every point
-            out["predicted_by"][key] = words
+    def shown(k):
+        return refined and (has_test or k != "T_te")
+
+    out = {
+        "T_tr_predicted": json_float(p.T_tr_predicted),
+        "T_te_predicted": json_float(p.T_te_predicted),
+        "phases": {"phase1_end": json_float(ph.phase1_end), "phase2_end": json_float(ph.phase2_end)},
+        "regime": p.regime,
+        "regime_note": p.regime_note,
+        "eta_lambda_max_H0": p.eta_lambda,
+        "phase_prediction": {
+            "units": "GD steps",
+            "horizon": p.horizon,
+            "relative_error": {k: json_float(ph.rel_error[k]) if shown(k) else None for k in PHASE_KEYS},
+            "bracket": {k: [json_float(v) for v in ph.bracket[k]] if shown(k) else None for k in PHASE_KEYS},
+            "censored": {k: v for k, v in ph.censored.items() if has_test or k != "T_te"},
+            "sup_train_accuracy": ph.sup_train,
+            "sup_test_accuracy": ph.sup_test if has_test else None,
+            "reduced_model_size": ph.reduced_size, "n_points": ph.n_points, "t_switch": ph.t_switch,
+            "k_star": json_float(p.k_star),
+            "method": "theory.phases: support vectors + population summary (nearest points, sigma-point bins), "
+                      "discrete GD then modified flow; errors from the last refinement (docs/derivations/phases.md, "
+                      "docs/phases/README.md)",
+        },
+        "predicted_by": p.predicted_by,
+    }
+    if not has_test:
+        out["phase_prediction"]["T_te_note"] = "no --test given: T_te needs a test set"
+    if p.regime == "unstable":
+        if "large_step" in p.failures:
+            exc = p.failures["large_step"]
+            out["large_step_prediction"] = {"error": f"{type(exc).__name__}: {exc}"}
+        elif p.cycle is not None:
+            end, detail = cycle_json(p.cycle)
+            out["large_step_prediction"] = {"oscillation_end_predicted": end, **detail}
     return out
 
 

@@ -8,27 +8,15 @@ bound; the previous checkpoint is the lower bound).
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 from pathlib import Path
 
 import numpy as np
-from numerics.engine import run_gd
-from numerics.grokking import grokking_times, phase_one_end, phase_two_end
-from numerics.measure import measure_trajectory
-from numerics.schedule import log_schedule
 
 from lingrok.errors import UsageError
-from lingrok.inputs import check_output_file, json_text, load, range_error, range_words, require_same_dimension, \
+from lingrok.inputs import check_output_file, json_float, json_text, load, range_error, range_words, require_same_dimension, \
     separable_after_rescaling
-
-
-def _finite_or_none(value):
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
 
 
 def _crossing(c) -> dict:
@@ -73,24 +61,24 @@ def simulate(train, test, *, eta, steps, eps, reduction="sum", per_decade=20, st
     phase boundaries are located (phase 1 -> 2: that share falls below 1/2 for good; phase 2 -> 3:
     the peak of |b| / ||w||).
     """
-    checkpoints = log_schedule(steps, per_decade=per_decade)
+    from numerics.simulation import simulate as run_and_measure
+
+    sol, res, no_geometry = _geometry(train, eta)
+    reference = None if sol is None else {
+        "w_hat": sol.w_hat, "b_hat": sol.b_hat,
+        # the residual limit in the GD-step convention theta(t) ~ theta_hat log t + theta_tilde
+        "theta_tilde": None if reduction != "sum" else np.append(res.w_tilde, res.b_tilde),
+    }
     try:
-        traj = run_gd(train.X, train.y, eta=eta, steps=steps, checkpoints=checkpoints, reduction=reduction,
-                      state_path=state, progress=progress)
+        sim = run_and_measure(train.X, train.y, eta=eta, steps=steps, test=(test.X, test.y) if test is not None else None,
+                              state=state, reduction=reduction, support=None if sol is None else sol.support,
+                              reference=reference, eps=(eps,), per_decade=per_decade, parity=False, progress=progress)
     except FloatingPointError as exc:
         raise UsageError(f"numeric range: gradient descent diverged ({exc}); {range_words(train)}, eta = {eta:g}; "
                          "lower --eta or rescale the data") from None
     except ValueError as exc:  # e.g. a state file written by another run
         raise UsageError(f"--state: {exc}" if state is not None and "state_path" in str(exc) else str(exc)) from None
-    tests = {"test": (test.X, test.y)} if test is not None else None
-    sol, res, no_geometry = _geometry(train, eta)
-    reference = {} if sol is None else {
-        "w_hat": sol.w_hat, "b_hat": sol.b_hat, "support": sol.support,
-        # the residual limit in the GD-step convention theta(t) ~ theta_hat log t + theta_tilde
-        "theta_tilde": None if reduction != "sum" else np.append(res.w_tilde, res.b_tilde),
-    }
-    with np.errstate(over="ignore", invalid="ignore"):  # checked below: a non-finite measurement is an error
-        m = measure_trajectory(train.X, train.y, traj.t, traj.w, traj.b, tests=tests, **reference)
+    traj, m = sim.run, sim.measurements
     bad = ~(np.isfinite(m.w_norm) & np.isfinite(m.train.loss_sum))
     if bad.any():
         t_bad = int(traj.t[int(np.argmax(bad))])
@@ -100,14 +88,14 @@ def simulate(train, test, *, eta, steps, eps, reduction="sum", per_decade=20, st
     rows = []
     for k, t in enumerate(traj.t):
         row = {"t": int(t), "w": [float(v) for v in traj.w[k]], "b": float(traj.b[k]),
-               "w_norm": float(m.w_norm[k]), "distance": _finite_or_none(m.distance[k]),
+               "w_norm": float(m.w_norm[k]), "distance": json_float(m.distance[k]),
                "train_loss": float(m.train.loss_sum[k]), "train_acc": float(train_acc[k])}
         if test is not None:
             row["test_acc"] = float(m.test["test"].accuracy[k])
         if sol is not None:
-            row["angle_to_w_hat"] = _finite_or_none(m.angle[k])
-            row["residual"] = [_finite_or_none(v) for v in m.residual[k]]
-            row["nonsv_share_bias_grad"] = _finite_or_none(m.nonsv_mass_share_b[k])
+            row["angle_to_w_hat"] = json_float(m.angle[k])
+            row["residual"] = [json_float(v) for v in m.residual[k]]
+            row["nonsv_share_bias_grad"] = json_float(m.nonsv_mass_share_b[k])
         rows.append(row)
     report = {
         "data": train.path, "test": test.path if test is not None else None,
@@ -118,18 +106,18 @@ def simulate(train, test, *, eta, steps, eps, reduction="sum", per_decade=20, st
         "checkpoints": rows,
         "T_tr": None, "T_te": None, "zeta": None, "T_gr": None,
     }
-    times = grokking_times(traj.t, train_acc, m.test["test"].accuracy if test is not None else train_acc, eps)
+    times = sim.crossings[("test" if test is not None else "train", float(eps), "all")]
     report["T_tr"] = times.train.t_first if times.train is not None else None
     report["T_tr_detail"] = _crossing(times.train) if times.train is not None else None
     if test is not None:
         report["T_te"] = times.test.t_first if times.test is not None else None
         report["T_te_detail"] = _crossing(times.test) if times.test is not None else None
-        report["zeta"] = _finite_or_none(times.zeta)
+        report["zeta"] = json_float(times.zeta)
         report["T_gr"] = times.t_grok
     if sol is not None:
         report["phases"] = {
-            "phase1_end": _boundary(phase_one_end(traj.t, m.nonsv_mass_share_b)),
-            "phase2_end": _boundary(phase_two_end(traj.t, m.distance)),
+            "phase1_end": _boundary(sim.phase_one_end),
+            "phase2_end": _boundary(sim.phase_two_end),
             "support": sorted(int(i) for i in sol.support),
             "theta_tilde": None if reduction != "sum" else [float(v) for v in reference["theta_tilde"]],
         }

@@ -26,6 +26,8 @@ import time
 
 import numpy as np
 
+from lingrok.inputs import json_float
+
 __all__ = ["DEFAULT_REFERENCE_POINT_STEPS", "HORIZON_RTOL", "default_reference_steps", "stability_report"]
 
 # The default double-double reference costs N * steps point-steps at ~0.7 us each: 5e7 is ~35 s
@@ -39,14 +41,6 @@ _TABLE_PER_DECADE = 5  # rows per decade of the GD-vs-flow and float64-vs-refere
 def default_reference_steps(n_points: int, steps: int) -> int:
     """min(steps, DEFAULT_REFERENCE_POINT_STEPS / N), at least 100: the double-double budget."""
     return int(min(steps, max(100, DEFAULT_REFERENCE_POINT_STEPS // max(1, n_points))))
-
-
-def _num(value):
-    """JSON-safe float: inf / nan become null."""
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
 
 
 def _log_points(t_max: int, per_decade: int) -> np.ndarray:
@@ -191,7 +185,7 @@ def _precision(X, y, eta, reference_steps, reduction):
         "wall_s": wall,
     }
     horizon = int(ph.horizon) if ph.horizon >= 0 else None
-    table = [{"t": int(t), "rel_diff": _num(r)} for t, r in zip(ph.t, ph.rel_diff)]
+    table = [{"t": int(t), "rel_diff": json_float(r)} for t, r in zip(ph.t, ph.rel_diff)]
     return horizon, detail, table
 
 
@@ -205,15 +199,15 @@ def _flow_table(cmp_) -> dict:
             "w_norm_flow": [float(v) for v in cmp_.flow_w_norm_pair[k]],
             "accuracy_gd": [float(v) for v in cmp_.gd_accuracy_pair[k]],
             "accuracy_flow": [float(v) for v in cmp_.flow_accuracy_pair[k]],
-            "b_abs": float(cmp_.b_abs[k]), "b_rel": _num(cmp_.b_rel[k]),
+            "b_abs": float(cmp_.b_abs[k]), "b_rel": json_float(cmp_.b_rel[k]),
             "b_abs_parity_mean": float(cmp_.b_abs_parity_mean[k]),
-            "w_norm_rel": _num(cmp_.w_norm_rel[k]), "distance_rel": _num(cmp_.distance_rel[k]),
-            "theta_rel": _num(cmp_.theta_rel[k]), "accuracy_abs": float(cmp_.accuracy_abs[k]),
+            "w_norm_rel": json_float(cmp_.w_norm_rel[k]), "distance_rel": json_float(cmp_.distance_rel[k]),
+            "theta_rel": json_float(cmp_.theta_rel[k]), "accuracy_abs": float(cmp_.accuracy_abs[k]),
         })
     return {
         "eta": cmp_.eta, "accuracy_set": cmp_.accuracy_set, "rows": rows,
-        "max": {"b_abs": float(cmp_.b_abs.max()), "w_norm_rel": _num(np.max(cmp_.w_norm_rel)),
-                "distance_rel": _num(np.max(cmp_.distance_rel)), "theta_rel": _num(np.max(cmp_.theta_rel)),
+        "max": {"b_abs": float(cmp_.b_abs.max()), "w_norm_rel": json_float(np.max(cmp_.w_norm_rel)),
+                "distance_rel": json_float(np.max(cmp_.distance_rel)), "theta_rel": json_float(np.max(cmp_.theta_rel)),
                 "accuracy_abs": float(cmp_.accuracy_abs.max())},
         "flow_method": f"numerics.flow.logistic_flow, {cmp_.flow_method}, rtol {cmp_.flow_rtol:g}, in log time",
         "flow_precision": cmp_.flow_precision, "flow_success": cmp_.flow_success,
@@ -240,12 +234,12 @@ def _scan_json(scan) -> dict:
             row.update({
                 "tau": [float(v) for v in cm.tau],
                 "b_abs": [float(v) for v in cm.b_abs],
-                "w_norm_rel": [_num(v) for v in cm.w_norm_rel],
-                "distance_rel": [_num(v) for v in cm.distance_rel],
-                "theta_rel": [_num(v) for v in cm.theta_rel],
+                "w_norm_rel": [json_float(v) for v in cm.w_norm_rel],
+                "distance_rel": [json_float(v) for v in cm.distance_rel],
+                "theta_rel": [json_float(v) for v in cm.theta_rel],
                 "accuracy_abs": [float(v) for v in cm.accuracy_abs],
-                "max_b_abs": float(cm.b_abs.max()), "max_w_norm_rel": _num(cm.w_norm_rel.max()),
-                "max_distance_rel": _num(cm.distance_rel.max()), "max_theta_rel": _num(cm.theta_rel.max()),
+                "max_b_abs": float(cm.b_abs.max()), "max_w_norm_rel": json_float(cm.w_norm_rel.max()),
+                "max_distance_rel": json_float(cm.distance_rel.max()), "max_theta_rel": json_float(cm.theta_rel.max()),
                 "max_accuracy_abs": float(cm.accuracy_abs.max()), "flow_precision": cm.flow_precision,
                 "gd_wall_s": cm.gd_wall_s,
                 "eq11_gd": _eq11_json(r.eq11_gd), "eq11_flow": _eq11_json(r.eq11_flow),
@@ -338,11 +332,14 @@ def stability_report(train, test=None, *, eta=0.01, steps=1_000_000, reference_s
         raise UsageError(f"gradient descent diverged ({exc}); lower --eta") from None
     timings["gd_s"] = time.perf_counter() - tic
     osc_end, osc_detail = _oscillation(traj, osc_t, eta, reduction)
-    from lingrok.compare.large_step import cycle_prediction
+    from theory.prediction import cycle_forecast
+
+    from lingrok.compare.large_step import cycle_json
 
     tic = time.perf_counter()
     try:
-        osc_pred, osc_pred_detail = cycle_prediction(X, y, eval_set, eta=eta, reduction=reduction, steps=steps)
+        osc_pred, osc_pred_detail = cycle_json(cycle_forecast(X, y, eval_set, eta=eta, reduction=reduction,
+                                                              steps=steps))
     except (ValueError, OverflowError, FloatingPointError, ZeroDivisionError, np.linalg.LinAlgError) as exc:
         from lingrok.inputs import range_words
 

@@ -180,7 +180,7 @@ TTE = Claim(
     "asymptote theta_hat log k + theta_tilde (augmented, GD steps; for planted data T_te = k* exp(|log delta| / (1 + 2 eps "
     "(2 alpha - 1))), k* = 2/(eta gamma^2 sqrt(k+ k-))) is its t -> infinity limit, reported alongside.",
     reference="Corrects Theorem 4.6; derivations thm4.6-gd-offset and phases; theory.phases, theory.grokking_time",
-    method=f"theory.phases' predicted T_te, T_tr (lingrok.compare.phases, horizon = the run's) vs GD's at step resolution "
+    method=f"theory.phases' predicted T_te, T_tr (theory.predict, horizon = the run's) vs GD's at step resolution "
     f"(numerics.phases rules on the ledger's stable runs, brackets rerun at every step) on every stable set: within "
     f"{PHASE_TIME_RTOL:g} relative (+ {PHASE_STEP_SLACK} step) where the stated error is at most {PHASE_TIME_RTOL:g}; "
     "censored times flagged. Additional evidence: the asymptotic hyperplane's first crossing vs GD's settled T_te(eps = 0) "

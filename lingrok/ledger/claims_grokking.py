@@ -156,14 +156,15 @@ def compare_time(pred: float, stated_err, pred_censored: bool, meas, meas_censor
 
 
 def phase_rows(ctx) -> dict:
-    """theory.phases' predictions (lingrok.compare.phases) and GD's step-resolved times on every stable set.
+    """theory.phases' predictions (theory.predict) and GD's step-resolved times on every stable set.
 
     The measurement reuses the ledger's stable runs (ctx.stable_runs()): only the checkpoint brackets are
     rerun at every step. T_te on the concentrated test set; the horizon of the prediction is the run's.
     Returns key -> {"run", "pred", "pc", "meas", "cmp": name -> compare_time dict}.
     """
     def make():
-        from lingrok.compare.phases import phase_context, phase_measurement_recorded, phase_prediction
+        from numerics.phases import measure_phases_recorded
+        from theory.prediction import predict
 
         out = {}
         for key, run in ctx.stable_runs().items():
@@ -171,11 +172,13 @@ def phase_rows(ctx) -> dict:
             _, conc = ctx.tests(key)
             horizon = int(run.traj.t[-1])
             ctx.log(f"theory.phases prediction and step-resolved measurement on {key}")
-            pc = phase_context(d.X, d.y, conc.X, conc.y, eta=run.eta, horizon=horizon)
-            pred, _ = phase_prediction(d.X, d.y, conc.X, conc.y, eta=run.eta, ctx=pc)
-            meas = phase_measurement_recorded(d.X, d.y, conc.X, conc.y, run.traj.t, run.traj.w, run.traj.b, eta=run.eta,
-                                              support=pc.support)
-            ctx.record(f"phases:{key}", method="theory.phases.predict_phases via lingrok.compare.phases (reduced model: "
+            pc = predict(d.X, d.y, eta=run.eta, test=(conc.X, conc.y), horizon=horizon)
+            if pc.phases is None:
+                raise next(iter(pc.failures.values()))
+            pred = pc.phases
+            meas = measure_phases_recorded(d.X, d.y, conc.X, conc.y, run.traj.t, run.traj.w, run.traj.b, eta=run.eta,
+                                           support=pc.residual.support)
+            ctx.record(f"phases:{key}", method="theory.phases.predict_phases via theory.predict (reduced model: "
                        "support vectors + population summary; stated errors from two refinements)",
                        data=f"data:{key}", eta=run.eta, horizon=horizon, eta_lambda=pc.eta_lambda,
                        reduced_model_size=int(pred.reduced_size), n_points=int(pred.n_points), test_set="concentrated")
@@ -250,7 +253,7 @@ PHASES = Claim(
     "(phase_two_end); sub-checks with named thresholds: order, rise of |b|/||w|| in phase 2, its fall in phase 3, the log-t "
     "slope of ||w|| over the last decade, the concentrated-accuracy dip; on the stable S35-20, S35-10, S35-5 sets "
     "(support-vector imbalance drives phase 2) and the paper's run. (ii) Issue 13's finite-time theory (theory.phases via "
-    f"lingrok.compare.phases) vs GD's phase ends at step resolution (numerics.phases rules) on every stable set: within a "
+    f"theory.predict) vs GD's phase ends at step resolution (numerics.phases rules) on every stable set: within a "
     f"factor {PHASE_END_FACTOR:g} where the theory's stated error is at most {PHASE_END_FACTOR - 1:g}; censored ends flagged.",
     topic="grokking",
 )

@@ -41,10 +41,10 @@ def _classes() -> dict:
     from numerics.datasets import PlantedSpec
     from numerics.grokking import PhaseBoundary
 
-    from lingrok.compare.experiment import ExperimentResult, LevelRow, Prediction, TimeRow
+    from lingrok.compare.experiment import ExperimentResult, LevelRow, PredictedTimes, TimeRow
     from lingrok.reproduction.runs import Setup
 
-    return {c.__name__: c for c in (ExperimentResult, TimeRow, LevelRow, Prediction, PhaseBoundary, Setup, PlantedSpec)}
+    return {c.__name__: c for c in (ExperimentResult, TimeRow, LevelRow, PredictedTimes, PhaseBoundary, Setup, PlantedSpec)}
 
 
 def encode(value):

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, example, given, target
 from hypothesis import strategies as st
 
-from checks.tolerances import FLOAT64_EPS
+from checks.tolerances import ATK_BALL_ULPS, ATK_HAND_MARGIN_RTOL, ATK_HAND_RTOL, FLOAT64_EPS
 from numerics.attacks import (
     PAPER_RADIUS,
     PAPER_STEP,
@@ -60,7 +60,7 @@ def test_exact_attack_by_hand():
     X, y, w, b = hand_problem()
     # margins 0.5, -(4.5 + 9.8 + 0.5) = -14.8, 5.5; r ||w||_1 = 3r.
     ex = exact_linf_accuracy(X, y, w, b, radius=0.1)
-    np.testing.assert_allclose(ex.margin, [0.2, -15.1, 5.2], rtol=1e-15)
+    np.testing.assert_allclose(ex.margin, [0.2, -15.1, 5.2], rtol=ATK_HAND_RTOL)
     assert ex.correct.tolist() == [True, False, True]
     assert exact_linf_accuracy(X, y, w, b, radius=1.0).correct.tolist() == [False, False, True]
 
@@ -68,8 +68,8 @@ def test_exact_attack_by_hand():
 def test_pgd_reaches_the_corner_by_hand():
     X, y, w, b = hand_problem()
     res = pgd_linf(X[:1], y[:1], w, b, radius=0.1, box=BOX)
-    np.testing.assert_allclose(res.X_adv, [[-0.1, 0.1]], rtol=1e-15)  # x - r y sign(w)
-    assert res.margin[0] == pytest.approx(0.2, rel=1e-14) and res.correct[0]
+    np.testing.assert_allclose(res.X_adv, [[-0.1, 0.1]], rtol=ATK_HAND_RTOL)  # x - r y sign(w)
+    assert res.margin[0] == pytest.approx(0.2, rel=ATK_HAND_MARGIN_RTOL) and res.correct[0]
 
 
 def test_clipping_makes_pgd_weaker_by_hand():
@@ -124,7 +124,7 @@ def test_exact_attack_is_a_lower_bound_for_pgd(problem, start, seed, box):
     sure = comp.exact.correct & ~comp.ambiguous
     assert np.all(comp.pgd.correct[sure])  # exact survivor => PGD survivor
     # the ball is [fl(x - r), fl(x + r)]: its half-width may exceed r by an ulp of x + r
-    assert np.all(np.abs(comp.pgd.X_adv - X) <= PAPER_RADIUS + 2 * FLOAT64_EPS * (np.abs(X) + PAPER_RADIUS))
+    assert np.all(np.abs(comp.pgd.X_adv - X) <= PAPER_RADIUS + ATK_BALL_ULPS * FLOAT64_EPS * (np.abs(X) + PAPER_RADIUS))
     lo, hi = data_box(X, box)
     assert np.all((comp.pgd.X_adv >= lo) & (comp.pgd.X_adv <= hi))
 

@@ -12,7 +12,13 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from checks.tolerances import FLOAT64_EPS, PLANTED_PLANE_ULPS_OF_BOX, SAMPLER_SIGMAS
+from checks.tolerances import (
+    DATA_BALL_CROWD_FRACTION,
+    DATA_BALL_SLACK,
+    FLOAT64_EPS,
+    PLANTED_PLANE_ULPS_OF_BOX,
+    SAMPLER_SIGMAS,
+)
 from numerics.datasets import (
     PlantedSpec,
     concentrated_test,
@@ -91,8 +97,8 @@ def test_ball_mode_stays_in_its_ball():
     ds = planted_dataset(spec)
     foot = (ds.y[ds.sv_index] * spec.gamma / 2)[:, None] * ds.w_true
     dist = np.linalg.norm(ds.X[ds.sv_index] - foot, axis=1)
-    assert np.all(dist <= spec.sv_spread * (1 + 1e-12))
-    assert dist.max() > 0.5 * spec.sv_spread  # in 15 dimensions the points crowd the sphere
+    assert np.all(dist <= spec.sv_spread * (1 + DATA_BALL_SLACK))
+    assert dist.max() > DATA_BALL_CROWD_FRACTION * spec.sv_spread  # in 15 dimensions the points crowd the sphere
 
 
 def test_exact_residual_helper_against_fractions():
@@ -131,13 +137,15 @@ def test_streams_are_independent_of_other_counts():
 def test_standard_and_concentrated_sets_obey_their_bands(d):
     spec = PlantedSpec(d=d, n_pos=5, n_neg=5, k_pos=1, k_neg=1, seed=7)
     std = standard_test(spec, 400, seed=3)
-    conc = concentrated_test(spec, 400, alpha=10, seed=3)
+    alpha = 10
+    half_gamma = spec.gamma / 2  # the bands' inner edge: the planted half-margin
+    conc = concentrated_test(spec, 400, alpha=alpha, seed=3)
     for ts in (std, conc):
         proj = ts.X @ spec.w_true
         assert ts.X.shape == (400, d) and np.all(np.abs(ts.X) <= spec.box)
-        assert np.all(np.abs(proj) >= spec.gamma / 2) and np.all(np.sign(proj) == ts.y)
-    assert np.all(np.abs(conc.X @ spec.w_true) <= 10 * spec.gamma)
-    assert (conc.kind, conc.lo, conc.hi) == ("concentrated", spec.gamma / 2, 10 * spec.gamma)
+        assert np.all(np.abs(proj) >= half_gamma) and np.all(np.sign(proj) == ts.y)
+    assert np.all(np.abs(conc.X @ spec.w_true) <= alpha * spec.gamma)
+    assert (conc.kind, conc.lo, conc.hi) == ("concentrated", half_gamma, alpha * spec.gamma)
     assert std.hi == math.inf
     again = concentrated_test(spec, 400, alpha=10, seed=3)
     assert np.array_equal(again.X, conc.X)

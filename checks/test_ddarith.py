@@ -13,7 +13,14 @@ import pytest
 from hypothesis import assume, example, given, target
 from hypothesis import strategies as st
 
-from checks.tolerances import DD_FUNC_RTOL, DD_OP_RTOL, DD_REF_DPS
+from checks.tolerances import (
+    DD_FUNC_RTOL,
+    DD_OP_RTOL,
+    DD_REF_DPS,
+    DD_ROUND_TRIP_DIGITS,
+    DD_SIGMOID_SYMMETRY_ULPS,
+    TD_LN2_BITS,
+)
 from numerics import ddarith as dd
 
 # --- strategies ----------------------------------------------------------------------------------
@@ -103,7 +110,7 @@ def test_two_prod_is_exact(a, b):
 def test_ln2_triple_double_matches_mpmath():
     with mpmath.workdps(60):
         err = abs(mpmath.mpf(dd.LN2_HI) + mpmath.mpf(dd.LN2_LO) + mpmath.mpf(dd.LN2_TAIL) - mpmath.log(2))
-        assert err < mpmath.mpf(2) ** -155  # triple-double: ~159 bits
+        assert err < mpmath.mpf(2) ** -TD_LN2_BITS  # triple-double: ~159 bits
 
 
 def test_numba_kernels_equal_their_python_source_bit_for_bit():
@@ -221,7 +228,7 @@ def test_sigmoid_symmetry(x):
     a = dd.dd_sigmoid(*x)
     b = dd.dd_sigmoid(-x[0], -x[1])
     s = dd.dd_add(*a, *b)
-    assert abs((s[0] - 1.0) + s[1]) <= 4 * dd.UNIT_ROUNDOFF
+    assert abs((s[0] - 1.0) + s[1]) <= DD_SIGMOID_SYMMETRY_ULPS * dd.UNIT_ROUNDOFF
 
 
 # --- array layer ----------------------------------------------------------------------------------
@@ -244,7 +251,7 @@ def test_mpmath_round_trip_is_exact():
     np.testing.assert_array_equal(a.hi, again.hi)
     np.testing.assert_array_equal(a.lo, again.lo)
     with mpmath.workdps(40):
-        assert abs(dd.to_mpmath(a)[0] - mpmath.mpf(1) / 3) < mpmath.mpf(10) ** -32
+        assert abs(dd.to_mpmath(a)[0] - mpmath.mpf(1) / 3) < mpmath.mpf(10) ** -DD_ROUND_TRIP_DIGITS
 
 
 def test_validation_messages():

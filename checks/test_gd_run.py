@@ -24,6 +24,7 @@ from checks.tolerances import (
     EXP_CONDITION_FACTOR,
     F64_GD_ROUNDING_FACTOR,
     FLOAT64_EPS,
+    GDRUN_MARGIN_SIGN_FLOOR,
     LOSS_BOUND_SAFETY,
     MEASURE_SUM_RTOL,
     SUBNORMAL_ATOL,
@@ -115,7 +116,8 @@ def test_one_step_from_zero_is_the_closed_form(data, backend, reduction):
     Z = np.hstack([ds.X, np.ones((n, 1))])
     exact = 0.5 * eta * s * (ds.y[:, None] * Z).sum(axis=0)
     # recursive sum of N terms: |error| <= gamma_{N+2} eta s sum_i |z_i| / 2 (first order; x2 for the rest)
-    atol = LOSS_BOUND_SAFETY * (n + 2) * FLOAT64_EPS * 0.5 * eta * s * np.abs(Z).sum(axis=0)
+    atol = (LOSS_BOUND_SAFETY * (n + 2) * FLOAT64_EPS * 0.5  # tolerance-literal-ok: gamma_{N+2}, sigma(0) = 1/2
+            * eta * s * np.abs(Z).sum(axis=0))
     assert np.all(np.abs(np.append(gd.w[1], gd.b[1]) - exact) <= atol)
 
 
@@ -211,7 +213,7 @@ def test_measurements_equal_an_independent_recomputation(numba_run, data):
     m_test = yt[None, :] * (W @ Xt.T + B[:, None])
     late = gd.t >= 1
     # no margin so close to 0 that its sign is decided by the summation order
-    assert np.min(np.abs(m_train[late])) > 1e-9 and np.min(np.abs(m_test[late])) > 1e-9
+    assert np.min(np.abs(m_train[late])) > GDRUN_MARGIN_SIGN_FLOOR and np.min(np.abs(m_test[late])) > GDRUN_MARGIN_SIGN_FLOOR
     assert np.array_equal(meas.train.n_correct, np.sum(m_train > 0, axis=1))
     assert np.array_equal(meas.test["standard"].n_correct, np.sum(m_test > 0, axis=1))
     assert np.array_equal(meas.test["standard"].accuracy, np.mean(m_test > 0, axis=1))

@@ -609,3 +609,57 @@ GDEF_AMPLITUDE_RTOL = 1e-14
 # The amplitude of a pure linear drift k * 0.3 (products rounded to 1/2 ulp of <= 1.5) is 0 up to a few
 # 1e-16; 1e-15 is the test's allowance, kept as found.
 GDEF_DRIFT_ATOL = 1e-15
+
+
+# --- numerics.attacks by hand (checks/test_attacks.py) ---
+# Margins y (w.x + b) - r ||w||_1 and corners x - r y sign(w) of decimal 2-D inputs: a handful of roundings
+# of O(1)-O(10) values against results >= 0.1: a few eps relative; 1e-15 (~4.5 eps).
+ATK_HAND_RTOL = 1e-15
+# The margin at PGD's corner: w.x_adv + b sums O(1) terms to 0.2, so their rounding is amplified ~5x: 1e-14.
+ATK_HAND_MARGIN_RTOL = 1e-14
+# The ball [fl(x - r), fl(x + r)]: each end rounds by <= 1/2 ulp of |x| + r, and the step back from x by
+# another: the half-width exceeds r by <= 2 eps (|x| + r).
+ATK_BALL_ULPS = 2.0
+
+
+# --- numerics.datasets, further checks (checks/test_datasets.py) ---
+# Ball mode: points sampled in the ball of radius sv_spread around the foot, then the foot subtracted in
+# float64 (d = 16): the norm carries ~d eps relative rounding; a 1e-12 slack.
+DATA_BALL_SLACK = 1e-12
+# Uniform in a 15-dimensional ball: P(radius < f R) = f^15, so a point inside half the radius has
+# probability 0.5^15 = 3e-5, and all of them far less: a lower bound that fails with vanishing probability.
+DATA_BALL_CROWD_FRACTION = 0.5
+
+
+# --- numerics.ddarith, further checks (checks/test_ddarith.py) ---
+# Triple-double ln 2: three doubles carry ~159 bits; agreement to 2^-155 leaves 4 bits.
+TD_LN2_BITS = 155
+# sigma(x) + sigma(-x) - 1 for double-double sigmoids: the test's bound is 4 u_dd (kept as found; both
+# sigmoids come from one exp and its reciprocal, so their errors largely cancel).
+DD_SIGMOID_SYMMETRY_ULPS = 4.0
+# A double-double holds ~106 bits: |1/3 - dd(1/3)| <= ~2^-107 / 3 ~ 1e-33 < 10^-32 after an mpmath round trip.
+DD_ROUND_TRIP_DIGITS = 32
+
+
+# --- numerics.runs, further checks (checks/test_gd_run.py) ---
+# A margin's float64 rounding is ~(d + 1) eps |w| |x| (far below 1e-12 on the test's data): above 1e-9
+# its sign cannot depend on the summation order, so the engines must agree on correctness.
+GDRUN_MARGIN_SIGN_FLOOR = 1e-9
+
+
+# --- numerics.loss, further checks (checks/test_loss.py) ---
+# lambda_max(H(0)) by the code and by the Gram matrix Z^T Z / 4: sums over 2000 points, each within
+# ~N eps = 4.4e-13 relative (positive diagonal; a symmetric eigenvalue is well conditioned); 1e-12.
+LOSS_SHARPNESS_ROUTES_RTOL = 1e-12
+
+
+# --- numerics.phases measurement (checks/test_phase_measure.py) ---
+# support_weight_share vs measure_trajectory's non-SV mass share: the same sums of sigma(-m_i) over the
+# training set in different forms and orders, each within ~N eps of the exact ratio; 1e-13 (~450 eps).
+PHASE_SHARE_RTOL = 1e-13
+
+
+# --- lingrok sweep (checks/test_sweep.py) ---
+# Wall-clock budget, not a numerical tolerance: the scheduler connection is given timeout_s = 1, and
+# failing within 30 s (a factor 30 for a loaded 2-core CI machine) shows that the timeout is honoured.
+SWEEP_UNREACHABLE_WALL_S = 30

@@ -18,6 +18,7 @@ def scaled_error(num, ref, *, rtol, atol=0.0):
 
 # --- float64 arithmetic -------------------------------------------------------------------
 FLOAT64_EPS = float(np.finfo(np.float64).eps)  # 2.22e-16, unit roundoff times 2
+FLOAT64_UNIT_ROUNDOFF = FLOAT64_EPS / 2  # u = 2^-53: the largest relative error of one correctly rounded operation
 # Absolute floor for comparisons whose reference can be exactly 0 (keeps scaled_error's denominator
 # positive): far below every nonzero value in the checks (float64's normals start at 2.2e-308), so it
 # asks for an exact 0 there and changes nothing elsewhere.
@@ -663,3 +664,88 @@ PHASE_SHARE_RTOL = 1e-13
 # Wall-clock budget, not a numerical tolerance: the scheduler connection is given timeout_s = 1, and
 # failing within 30 s (a factor 30 for a loaded 2-core CI machine) shows that the timeout is honoured.
 SWEEP_UNREACHABLE_WALL_S = 30
+
+# --- theory.geometry's QPs vs Clarabel (checks/test_qp_crosscheck.py) ---
+# Both problems minimise f = 1/2 ||w||^2 (+ 1/2 b^2 for eq. (7)) over {y_i (w^T x_i + b) >= 1}. At a
+# feasible point theta = (w, b), convexity of the feasible set and optimality of theta* give
+#     f(theta) - f* >= grad f(theta*)^T (theta - theta*) + 1/2 ||w - w*||^2 >= 1/2 ||w - w*||^2
+# (for eq. (7) with theta in place of w), and weak duality f* >= D(alpha) holds for every dual-feasible
+# alpha (alpha >= 0; for eq. (9) also sum alpha y = 0). A solver's answer (theta, alpha), theta divided by
+# 1 - v to make it feasible (v: its largest constraint violation) and alpha clipped at 0 (for eq. (9) the
+# two classes rescaled to a common sum), therefore certifies
+#     ||w - w*|| <= sqrt(2 (f(theta') - D(alpha))) + v ||w'||,
+# and for eq. (9) |b - b*| <= R sqrt(2 (f(theta') - D(alpha))) + v |b'| with R = max ||x_i|| (every
+# feasible b for w' lies in [1 - min_+ w'^T x, -1 - max_- w'^T x], an interval whose ends move by at most
+# R ||w' - w*|| from the single point b* they share at w*). The test compares the two solvers within the
+# sum of their two certificates: each solver's own accuracy sets the tolerance, instance by instance.
+#
+# The accuracies the solvers state bound those certificates. Clarabel returns Solved only when its
+# duality gap is below tol_gap_abs or tol_gap_rel (relative to min(|primal|, |dual|) above 1) and its
+# primal and dual residuals are below tol_feas relative to max(1, norms of the data and of x, s, z)
+# (Clarabel.rs, solver/implementations/default/info.rs: is_solved); the test sets all three to
+# CLARABEL_TOL, about the tightest it reaches reliably in float64 on these problems.
+CLARABEL_TOL = 1e-10
+# Those residuals enter the certified relative gap (f(theta') - D) / f(theta') multiplied by the
+# normalisation, 1 + ||x|| + ||s|| + ||z|| <= ~1e3 for the data of the test (margins >= 0.05 so ||w|| <= 40,
+# inputs in [-2, 2]^d with d <= 5, slacks and multipliers below a few hundred): at most 1e3 CLARABEL_TOL.
+# theory.geometry's status "optimal" bounds every KKT residual by QP_KKT_TOL = 1e-10 beyond its rounding
+# floor, and its certified gap is v ||theta||^2 + complementarity sum(alpha) + 1/2 ||stationarity||^2
+# <= (2 + 2 + 1e-10) QP_KKT_TOL f*, far below. Both certified relative gaps must stay below this bound
+# (else the solver missed its stated accuracy), which caps the relative disagreement at ~2 sqrt(1e-7).
+QP_CERT_REL_GAP_MAX = 1e3 * CLARABEL_TOL
+# The certified gap is computed in float64 from sums of n + d + 2 terms of size <= f(theta') each
+# (sum alpha, ||sum alpha z||^2, ||theta'||^2): each is accurate to (n + d + 2) eps times its size, and
+# this many of those (one per term, with a factor ~1.3 to spare) cover the gap's rounding; an accurate
+# GI solution's gap is at that level (it can even come out negative).
+QP_CERT_ROUNDING_TERMS = 4.0
+
+
+# --- lingrok verify / ledger, further checks (checks/test_agreement.py, test_verify.py, test_reproduce.py) ---
+# s_half by brentq (default xtol 2e-12, rtol ~4 eps) on expm's response (~1e-13 relative): the Jensen
+# inequality log 2 / M_bb <= s_half is asserted up to this relative slack.
+AGREE_HALF_LIFE_SLACK = 1e-9
+# At w = 0: the logistic steady bias by brentq at xtol 1e-14, eq. (14)'s by two log-sum-exps of <= 150
+# equal terms: ~1e-15 absolute for |b| <= 1.1 (log 3); 1e-12.
+VERIFY_STEADY_BIAS_ATOL = 1e-12
+# Mirror-symmetric (or symmetric planted) data: b_hat = b_tilde = b_inf = 0, delta = 1 and Theorem 4.6's
+# headline e^0 = 1 hold exactly; through the QP and the residual solver they come out to the solver's
+# accuracy (RES_ETA_SHIFT_RTOL, 1e-9); also w_tilde = kappa w_hat, relatively.
+SYMMETRIC_RESIDUAL_TOL = 1e-9
+# Accuracies are fractions k/N rounded once (<= 1/2 ulp of <= 1): a 1e-15 slack keeps that rounding
+# from deciding the ordering PGD accuracy <= clean accuracy.
+REPRO_ACCURACY_SLACK = 1e-15
+
+
+# --- CLI: data simulate and predict (checks/test_cli_data_simulate.py, test_cli_predict.py) ---
+# Planted support vectors and band edges (|w^T x| = gamma/2, alpha gamma) read back from files: the
+# plane residual PLANTED_PLANE_ULPS_OF_BOX (~1e-15 absolute, 2e-14 relative at gamma/2 = 0.05), the
+# projection's own rounding and the text round trip (17 significant digits): 1e-12 leaves ~50x.
+CLI_PLANTED_RTOL = 1e-12
+# `lingrok predict` on a 6-point symmetric set solved by hand (w_hat = (2/gamma) w_true, b_hat = 0): a
+# small well-conditioned active-set system, answers to a few eps of ||w_hat||, printed with repr (exact
+# round trip); 1e-12 (relative for w_hat, absolute for b_hat = 0).
+CLI_HAND_QP_TOL = 1e-12
+
+
+# --- large-step regime, further checks (checks/test_large_step.py) ---
+# secant_weight(m, d) - sigma'(m) = sigma'(m) O(d^2) (the secant's second-order term (d^2 / 6) sigma'''/sigma',
+# |sigma'''/sigma'| <= 1): ~1.7e-15 relative at d = 1e-7; 1e-14.
+LARGE_STEP_SMALL_AMPLITUDE_RTOL = 1e-14
+# GD's 2-cycle against the cycle equation eta K(c, delta) delta = 2 delta: the two-iterate picture is off by
+# the drift over the cycle; the test bounds the relative error by twice the drift per step over the
+# amplitude (its reading of "half a step of drift", kept as found), plus an absolute floor for the
+# rounding of the iterates' second difference (~eps ||theta|| ~ 1e-14) ...
+LARGE_STEP_CYCLE_DRIFT_FACTOR = 2.0
+LARGE_STEP_CYCLE_FLOOR = 1e-12
+# ... and states that this error is small on the test's set at t = 100: below 5% (kept as found).
+LARGE_STEP_CYCLE_SMALL = 0.05
+# The two solver settings compared by LARGE_STEP_SOLVER_RTOL (1e-6 is predict_cycle's default).
+LARGE_STEP_COARSE_SOLVE_RTOL = 1e-6
+LARGE_STEP_FINE_SOLVE_RTOL = 1e-9
+
+
+# --- phase prediction, pinned discrepancy (checks/test_phase_prediction.py) ---
+# The transient training-accuracy peak GD reaches at step 26 (docs/phases/README.md) is bounded by
+# PHASE_STEP_SLACK * PHASE_TRANSIENT_STEPS = 40 steps, far below the prediction's ~1339 / PHASE_END_FACTOR;
+# kept as found.
+PHASE_TRANSIENT_STEPS = 20

@@ -219,7 +219,8 @@ def _tests(test) -> dict:
 
 def simulate(X, y, *, eta: float, steps: int, test=None, schedule=None, backend: str = "exact", state=None,
              reduction: str = "sum", support=None, reference: Mapping | None = None, eps=(0.0,), levels=(),
-             per_decade: int = 20, parity: bool = True, pgd_test: str | None = None, progress=False) -> Simulation:
+             per_decade: int = 20, parity: bool = True, pgd_test: str | None = None, progress=False,
+             save_every_s: float | None = None) -> Simulation:
     """Run GD on (X, y) and measure it (module docstring).
 
     Args:
@@ -238,6 +239,7 @@ def simulate(X, y, *, eta: float, steps: int, test=None, schedule=None, backend:
         per_decade, parity: the default schedule (above); parity also chooses the phase rule's checkpoints.
         pgd_test: name of a test set to attack with PGD at every checkpoint (None: no PGD).
         progress: as numerics.engine.run_gd (exact engine only).
+        save_every_s: seconds between saves of the ``state`` file (None: the engine's default).
 
     Returns:
         :class:`Simulation`.
@@ -263,7 +265,7 @@ def simulate(X, y, *, eta: float, steps: int, test=None, schedule=None, backend:
         raise ValueError(f"`levels` must lie in (0, 1], got {levels}")
     gd = run(X, y, eta=eta, steps=steps, per_decade=per_decade, parity=parity, reduction=reduction,
              backend="numba" if backend == "exact" else backend, state_path=state, progress=progress,
-             checkpoints=schedule)
+             checkpoints=schedule, save_every_s=save_every_s)
     t, w, b = gd.t, gd.w, gd.b
     with np.errstate(over="ignore", invalid="ignore"):  # non-finite measurements are the caller's to judge
         m = measure(gd, X, y, tests=tests or None, support=support, **dict(reference or {}))

@@ -24,7 +24,8 @@ from theory.geometry import PaperAssumptions, paper_assumptions
 from theory.residual import ResidualLimit, residual_limit
 from theory.stability import sharpness_at_init
 
-from numerics.runs import GD_METHOD, GDRun, describe, measure, run, run_batch
+from numerics.runs import GD_METHOD, GDRun, describe, measure, run_batch
+from numerics.simulation import simulate
 from lingrok.ledger.config import VerifyConfig
 
 __all__ = ["DataRecord", "RunRecord", "VerifyContext", "GD_METHOD"]
@@ -154,8 +155,21 @@ class VerifyContext:
 
     # ---------------------------------------------------------------- runs
 
-    def _finish(self, key: str, gd: GDRun, with_theory: bool) -> RunRecord:
-        """Record the provenance of run ``gd`` on data set ``key`` and measure it (numerics.runs)."""
+    def _reference(self, key: str, eta: float, with_theory: bool):
+        """(eq. (7) geometry, residual limit, measurement reference incl. the support) or (None, None, {})."""
+        if not with_theory:
+            return None, None, {}
+        geo = self.geometry(key)
+        res = self.residual(key, eta)
+        return geo, res, dict(w_hat=geo.eq7.w_hat, b_hat=geo.eq7.b_hat,
+                              theta_tilde=np.append(res.w_tilde, res.b_tilde), support=res.support)
+
+    def _test_sets(self, key: str) -> dict:
+        std, conc = self.tests(key)
+        return {"standard": (std.X, std.y), "concentrated": (conc.X, conc.y)}
+
+    def _finish(self, key: str, gd: GDRun, with_theory: bool, meas=None) -> RunRecord:
+        """Record the provenance of run ``gd`` on data set ``key``; measure it unless ``meas`` is given."""
         run_key = f"gd:{key}"
         data = self.data(key)
         eta_lambda = gd.eta * self.lambda0(key)
@@ -163,20 +177,13 @@ class VerifyContext:
         self.record(run_key, **describe(gd, data=f"data:{data.key}", eta_lambda=eta_lambda,
                                         test_sets=f"standard and concentrated (alpha = {cfg.alpha}), "
                                         f"{cfg.n_test} points each, seed {cfg.seed + 100}"))
-        std, conc = self.tests(key)
-        theory = {}
-        geo = res = None
-        if with_theory:
-            geo = self.geometry(key)
-            res = self.residual(key, gd.eta)
-            theory = dict(w_hat=geo.eq7.w_hat, b_hat=geo.eq7.b_hat,
-                          theta_tilde=np.append(res.w_tilde, res.b_tilde), support=res.support)
-        meas = measure(gd, data.X, data.y, tests={"standard": (std.X, std.y), "concentrated": (conc.X, conc.y)},
-                       **theory)
+        geo, res, theory = self._reference(key, gd.eta, with_theory)
+        if meas is None:
+            meas = measure(gd, data.X, data.y, tests=self._test_sets(key), **theory)
         return RunRecord(run_key, data, gd.eta, gd.reduction, eta_lambda, gd, meas, geo, res)
 
     def single_run(self, key: str, *, eta: float, steps: int, with_theory: bool = True) -> RunRecord:
-        """GD on data set ``key`` (numerics.runs.run, resumable under ``state_dir``), measured."""
+        """GD on data set ``key`` (numerics.simulation.simulate, resumable under ``state_dir``), measured."""
         def make():
             data = self.data(key)
             state = None
@@ -185,9 +192,12 @@ class VerifyContext:
                 state = self.state_dir / f"{key}-eta{eta:.6g}-steps{steps}.npz"
             self.log(f"GD on {key}: N = {data.X.shape[0]}, d = {data.X.shape[1]}, eta = {eta:.4g}, {steps:,} steps"
                      + (f" (resumable state {state})" if state else ""))
-            gd = run(data.X, data.y, eta=eta, steps=steps, per_decade=self.config.per_decade, parity=True,
-                     state_path=state, save_every_s=20.0)
-            return self._finish(key, gd, with_theory)
+            _, _, theory = self._reference(key, eta, with_theory)
+            support = theory.pop("support", None)
+            sim = simulate(data.X, data.y, eta=eta, steps=steps, test=self._test_sets(key), state=state,
+                           support=support, reference=theory, per_decade=self.config.per_decade, parity=True,
+                           save_every_s=20.0)
+            return self._finish(key, sim.run, with_theory, meas=sim.measurements)
 
         return self.memo(f"gd:{key}", make)
 
@@ -207,7 +217,7 @@ class VerifyContext:
         return self.single_run("d1024", eta=self.config.paper_eta, steps=self.config.d1024_steps, with_theory=False)
 
     def stable_runs(self) -> dict:
-        """All stable sets in one batched call (numerics.runs.run_batch), measured; key -> RunRecord."""
+        """All stable sets in one batched engine call (numerics.runs.run_batch, which simulate has no form of), measured."""
         def make():
             cfg = self.config
             keys = [s[0] for s in cfg.stable_sets]

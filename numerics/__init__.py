@@ -1,5 +1,8 @@
 """Simulation (arXiv:2602.08302, Section 5): datasets, exact gradient descent, measurements.
 
+One entry point: :func:`numerics.simulate` (:mod:`numerics.simulation`) -> :class:`Simulation`, one GD run
+with its trajectory, measurements, Definition 3.4's times per parity and the phases.
+
 * :mod:`numerics.datasets`   planted datasets and test sets (the paper's construction, parametric).
 * :mod:`numerics.datafiles`  the .npz / .csv formats every command reads and writes.
 * :mod:`numerics.loss`       the summed logistic loss of eq. (3), stable at any margin.
@@ -39,9 +42,10 @@ from numerics.grokking import (
 from numerics.loss import accuracy, logistic_grad, logistic_loss, margins
 from numerics.measure import Measurements, measure_trajectory
 from numerics.schedule import linear_schedule, log_schedule, merge_schedules
+from numerics.simulation import Simulation, simulate
 
 __all__ = [
-    "DataError", "Dataset", "FlowTrajectory", "GDTrajectory", "LoadedData", "Measurements",
+    "Simulation", "simulate", "DataError", "Dataset", "FlowTrajectory", "GDTrajectory", "LoadedData", "Measurements",
     "PlantedSpec", "TestSet", "accuracy", "accuracy_crossing", "compare_attacks", "concentrated_test",
     "exact_linf_accuracy", "grokking_times", "groks_with_delay", "linear_schedule", "load_data",
     "log_schedule", "logistic_flow", "logistic_grad", "logistic_loss", "margins", "measure_trajectory",

@@ -1,5 +1,9 @@
 """The paper's mathematics (arXiv:2602.08302): numeric closed forms and machine-checked derivations.
 
+One entry point: :func:`theory.predict` (:mod:`theory.prediction`) -> :class:`Prediction`, everything the
+theory says about one dataset at one step size (geometry, assumption checks, residual limit, Theorem
+4.6, the corrected times, the phases, the large-step cycle).
+
 Numeric (numpy / mpmath / scipy), imported eagerly:
 
 * :mod:`theory.closed_form`   eq. (10)-(11): the bias trajectory, its limit, reference ODE solvers.
@@ -49,6 +53,7 @@ from theory.grokking_time import (
     curve_accuracy,
     theorem_4_6_test_time,
 )
+from theory.prediction import CycleForecast, Prediction, predict
 from theory.residual import ResidualLimit, residual_limit
 from theory.stability import InitialSharpness, LateTimeStability, late_time_stability, sharpness_at_init
 
@@ -61,7 +66,7 @@ _LAZY = {
 }
 
 __all__ = [
-    "AccuracyCurve", "BiasLimit", "BiasTrajectory", "BiasTrajectoryMP", "ConcentratedAccuracy",
+    "Prediction", "CycleForecast", "predict", "AccuracyCurve", "BiasLimit", "BiasTrajectory", "BiasTrajectoryMP", "ConcentratedAccuracy",
     "InitialSharpness", "LateTimeExpansion", "LateTimeStability", "MaxMarginSolution",
     "NotSeparableError", "PaperAssumptions", "ResidualLimit", "TestTimeBounds",
     "asymptotic_test_time", "augmented_max_margin", "bias_closed_form", "bias_closed_form_mp",

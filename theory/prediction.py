@@ -30,10 +30,12 @@ from typing import Mapping
 
 import numpy as np
 
-__all__ = ["Prediction", "predict", "default_horizon", "regime_note", "STABLE_LIMIT", "PART_ERRORS"]
+__all__ = ["Prediction", "predict", "default_horizon", "regime_note", "STABLE_LIMIT", "PART_ERRORS", "MAX_HORIZON"]
 
 # GD is linearly stable at every theta iff eta lambda_max(H) <= 2, and H(theta) <= H(0) (sigma' <= 1/4).
 STABLE_LIMIT = 2.0
+# Longest horizon the finite-time theory runs (GD steps): step counts stay exact integers in float64.
+MAX_HORIZON = 2**53
 # What a part of the prediction may raise on legitimate data (out of range, ill-conditioned, no solution).
 PART_ERRORS = (ValueError, ArithmeticError, RuntimeError, np.linalg.LinAlgError)
 
@@ -352,6 +354,9 @@ def predict(X, y, *, eta: float, test=None, eps: float = 0.0, alpha: float = 10.
             if horizon is None:
                 curve = asymptotic_test_time(eq7.w_hat, eq7.b_hat, res.w_tilde, res.b_tilde, Xt, yt, 0.0)
                 horizon = default_horizon(k_star, float(res.b_inf), float(curve.first_step))
+            if horizon > MAX_HORIZON:
+                raise OverflowError(f"the horizon of {float(horizon):.3g} GD steps exceeds 2^53, where step counts stop "
+                                    "being exact in float64 (eta is far below the data's scale)")
             return predict_phases(X, y, Xt, yt, support=np.asarray(res.support),
                                   theta_hat=np.append(eq7.w_hat, eq7.b_hat), eta=eta_sum, horizon=int(horizon),
                                   eta_lambda=eta_lambda, refine=regime == "stable")

@@ -4,7 +4,7 @@ GD of eqs. (4)-(5) of arXiv:2602.08302 with step eta is forward Euler for the fl
 ``d theta / d tau = -grad L(theta)`` at flow time ``tau = eta t`` (t counts GD steps), the flow
 that Theorem 4.5 and eqs. (10)-(11) describe. This module measures how far the two are apart
 and whether eq. (11) describes GD's bias; it is the only place where the flow
-(:func:`numerics.flow.logistic_flow`) meets GD (:func:`numerics.engine.run_gd`) and the closed
+(:func:`numerics.flow.logistic_flow`) meets GD (:func:`numerics.simulation.simulate`) and the closed
 form (:func:`theory.closed_form.bias_closed_form`).
 
 * **Parity.** Where GD runs a period-2 cycle (eta lambda_max(H) > 2), every quantity read at a
@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numerics.engine import run_gd
+from numerics.simulation import simulate
 from numerics.flow import FLOW_ATOL, FLOW_RTOL, logistic_flow
 from numerics.measure import set_metrics
 from numerics.schedule import merge_schedules
@@ -355,13 +355,13 @@ def compare_with_flow(X, y, *, eta, t, w_pair, b_pair, reduction="sum", eval_set
 def gd_vs_flow(X, y, *, eta, checkpoints, reduction="sum", eval_set=None, progress=False) -> GDFlowComparison:
     """Run float64 GD from w = 0, b = 0 (eq. (5) of arXiv:2602.08302) and compare it with the flow.
 
-    GD is :func:`numerics.engine.run_gd` (exact float64), read at every checkpoint t and at t + 1.
+    GD is :func:`numerics.simulation.simulate` (exact float64 engine), read at every checkpoint t and at t + 1.
 
     Args:
         X, y: training data.  eta: step size.
         checkpoints: GD steps >= 1, strictly increasing (e.g. :func:`flow_time_checkpoints`).
         reduction, eval_set: as :func:`compare_with_flow`.
-        progress: passed to :func:`numerics.engine.run_gd`.
+        progress: passed to the engine.
 
     Returns:
         :class:`GDFlowComparison`.
@@ -374,8 +374,8 @@ def gd_vs_flow(X, y, *, eta, checkpoints, reduction="sum", eval_set=None, progre
         raise ValueError("`checkpoints` must be a non-empty strictly increasing array of GD steps >= 1")
     t = t.astype(np.int64)
     steps = int(t[-1]) + 1
-    traj = run_gd(X, y, eta=eta, steps=steps, checkpoints=merge_schedules(steps, t, t + 1),
-                  reduction=reduction, progress=progress)
+    traj = simulate(X, y, eta=eta, steps=steps, schedule=merge_schedules(steps, t, t + 1), reduction=reduction,
+                    progress=progress).run
     pos = np.searchsorted(traj.t, np.stack([t, t + 1], axis=1))
     return compare_with_flow(X, y, eta=eta, t=t, w_pair=traj.w[pos], b_pair=traj.b[pos], reduction=reduction,
                              eval_set=eval_set, gd_wall_s=traj.wall_s)

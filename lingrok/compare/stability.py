@@ -111,9 +111,9 @@ def _theory(data, eta, reduction):
 
 
 def _main_run(X, y, eta, steps, reduction, progress):
-    """One float64 run read at the table checkpoints (t, t + 1) and at oscillation quadruples (t .. t + 3)."""
-    from numerics.engine import run_gd
+    """One float64 run (numerics.simulate) read at the table checkpoints (t, t + 1) and at oscillation quadruples."""
     from numerics.schedule import merge_schedules
+    from numerics.simulation import simulate
     from numerics.stability_measure import log_spaced_times
 
     table_t = _log_points(steps, _TABLE_PER_DECADE)
@@ -121,7 +121,7 @@ def _main_run(X, y, eta, steps, reduction, progress):
     osc_t = np.unique(np.r_[log_spaced_times(1, steps, n_osc), steps])
     total = steps + 3
     ck = merge_schedules(total, table_t, table_t + 1, *(osc_t + k for k in range(4)))
-    traj = run_gd(X, y, eta=eta, steps=total, checkpoints=ck, reduction=reduction, progress=progress)
+    traj = simulate(X, y, eta=eta, steps=total, schedule=ck, reduction=reduction, progress=progress).run
     return traj, table_t, osc_t
 
 

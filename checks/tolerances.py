@@ -690,7 +690,7 @@ CLARABEL_TOL = 1e-10
 # inputs in [-2, 2]^d with d <= 5, slacks and multipliers below a few hundred): at most 1e3 CLARABEL_TOL.
 # theory.geometry's status "optimal" bounds every KKT residual by QP_KKT_TOL = 1e-10 beyond its rounding
 # floor, and its certified gap is v ||theta||^2 + complementarity sum(alpha) + 1/2 ||stationarity||^2
-# <= (2 + 2 + 1e-10) QP_KKT_TOL f*, far below. Both certified relative gaps must stay below this bound
+# <= 4 QP_KKT_TOL f* (v <= QP_KKT_TOL, complementarity <= QP_KKT_TOL and sum(alpha) = 2 f* at the optimum), far below. Both certified relative gaps must stay below this bound
 # (else the solver missed its stated accuracy), which caps the relative disagreement at ~2 sqrt(1e-7).
 QP_CERT_REL_GAP_MAX = 1e3 * CLARABEL_TOL
 # The certified gap is computed in float64 from sums of n + d + 2 terms of size <= f(theta') each
@@ -721,9 +721,9 @@ REPRO_ACCURACY_SLACK = 1e-15
 # plane residual PLANTED_PLANE_ULPS_OF_BOX (~1e-15 absolute, 2e-14 relative at gamma/2 = 0.05), the
 # projection's own rounding and the text round trip (17 significant digits): 1e-12 leaves ~50x.
 CLI_PLANTED_RTOL = 1e-12
-# `lingrok predict` on a 6-point symmetric set solved by hand (w_hat = (2/gamma) w_true, b_hat = 0): a
-# small well-conditioned active-set system, answers to a few eps of ||w_hat||, printed with repr (exact
-# round trip); 1e-12 (relative for w_hat, absolute for b_hat = 0).
+# `lingrok predict` on a 14-point mirror-symmetric set (8 support vectors) solved by hand (w_hat =
+# (2/gamma) w_true, b_hat = 0): a small well-conditioned active-set system, answers to a few eps of
+# ||w_hat||, printed with repr (exact round trip); 1e-12 (relative for w_hat, absolute for b_hat = 0).
 CLI_HAND_QP_TOL = 1e-12
 
 
@@ -749,3 +749,10 @@ LARGE_STEP_FINE_SOLVE_RTOL = 1e-9
 # PHASE_STEP_SLACK * PHASE_TRANSIENT_STEPS = 40 steps, far below the prediction's ~1339 / PHASE_END_FACTOR;
 # kept as found.
 PHASE_TRANSIENT_STEPS = 20
+
+
+# --- the pipeline (checks/test_pipeline.py) ----------------------------------------------------
+# eta lambda_max(H(0)) of the mean loss at eta N vs the summed loss at eta: each side is a 3x3 symmetric
+# eigenvalue problem (LAPACK, backward stable: a few ulps of lambda_max) plus one scaling by N or eta
+# (one rounding); 8 eps bounds 2 x (3 + 1) ulps.
+PIPELINE_SHARPNESS_RTOL = 8 * FLOAT64_EPS

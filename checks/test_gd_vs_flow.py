@@ -1,4 +1,4 @@
-"""GD against the gradient flow, and eq. (11) with the time variable made correct (lingrok.compare.gd_vs_flow).
+"""GD against the gradient flow, and eq. (11) with the time variable made correct (numerics.flow_compare, lingrok.compare.gd_vs_flow).
 
 Claims checked:
 
@@ -42,16 +42,9 @@ from checks.tolerances import (
     GDF_SELF_DISTANCE_FLOOR,
     GDF_UNKICKED_ATOL,
 )
-from lingrok.compare.gd_vs_flow import (
-    Eq11Constants,
-    compare_with_flow,
-    eq11_constants,
-    eq11_vs_bias,
-    eta_scan,
-    flow_time_checkpoints,
-    gd_vs_flow,
-)
+from lingrok.compare.gd_vs_flow import Eq11Constants, eq11_constants, eq11_vs_bias, eta_scan
 from numerics.engine import run_gd
+from numerics.flow_compare import compare_with_flow, flow_time_checkpoints, gd_vs_flow
 from numerics.flow import logistic_flow
 from theory.closed_form import solve_bias_ode
 

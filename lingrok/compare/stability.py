@@ -296,7 +296,9 @@ def stability_report(train, test=None, *, eta=0.01, steps=1_000_000, reference_s
         lingrok.errors.UsageError: on unusable options or a diverging run.
     """
     from lingrok.errors import UsageError
-    from lingrok.compare.gd_vs_flow import EQ11_ATOL, EQ11_RTOL, compare_with_flow, eta_scan
+    from numerics.flow_compare import compare_with_flow
+
+    from lingrok.compare.gd_vs_flow import EQ11_ATOL, EQ11_RTOL, eta_scan
 
     say = progress or (lambda msg: None)
     X, y = train.X, train.y

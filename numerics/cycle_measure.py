@@ -19,7 +19,7 @@ from numerics.engine import run_gd
 from numerics.schedule import merge_schedules
 from numerics.stability_measure import TripleSample, detect_period2, log_spaced_times
 
-__all__ = ["CycleEnd", "measure_cycle_end"]
+__all__ = ["CycleEnd", "Oscillation", "measure_cycle_end", "oscillation_samples", "read_oscillation"]
 
 _DEFAULT_MIN_AMPLITUDE = 1e-9  # numerics.stability_measure's threshold
 
@@ -48,6 +48,57 @@ class CycleEnd:
     wall_s: float
 
 
+@dataclass(frozen=True)
+class Oscillation:
+    """The oscillation rule (module docstring) applied at sampled steps of a recorded run.
+
+    Attributes:
+        t: (K,) sampled steps.  confirmed: (K, p) a component of (w, b) alternates in both triples.
+        amplitude: (K, p) its amplitude |v(t) - 2 v(t+1) + v(t+2)| / 4 where confirmed, 0 elsewhere.
+        min_amplitude: the threshold.  detected: some sample oscillates.  lasts: the last one does.
+        bracket: (lo, hi) as :attr:`CycleEnd.bracket`.
+    """
+
+    t: np.ndarray
+    confirmed: np.ndarray
+    amplitude: np.ndarray
+    min_amplitude: float
+    detected: bool
+    lasts: bool
+    bracket: tuple
+
+    @property
+    def oscillating(self) -> np.ndarray:
+        return self.confirmed.any(axis=1)
+
+
+def oscillation_samples(steps: int, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
+    """(sampled steps t: n_samples log-spaced in [1, steps] and steps itself, the checkpoints t .. t + 3 they need)."""
+    osc_t = np.unique(np.r_[log_spaced_times(1, steps, n_samples), steps])
+    return osc_t, merge_schedules(steps + 3, *(osc_t + k for k in range(4)))
+
+
+def read_oscillation(t, w, b, osc_t, *, eta, reduction="sum", min_amplitude=_DEFAULT_MIN_AMPLITUDE) -> Oscillation:
+    """The oscillation rule at the sampled steps ``osc_t`` of a run recorded at (t, w, b) (which holds osc_t .. osc_t + 3)."""
+    osc = []
+    for shift in (0, 1):
+        pos = np.searchsorted(t, np.stack([osc_t + shift + k for k in range(3)], axis=1))
+        osc.append(detect_period2(TripleSample(osc_t, w[pos], b[pos], "float64", float(eta), reduction),
+                                  min_amplitude=min_amplitude))
+    strong = [o.alternating & (o.amplitude > o.min_amplitude) for o in osc]
+    confirmed = strong[0] & strong[1]  # (K, p): the same component alternates in both triples
+    idx = np.flatnonzero(confirmed.any(axis=1))
+    if idx.size == 0:
+        bracket = (0, int(osc_t[0]))
+    elif idx[-1] == osc_t.size - 1:
+        bracket = (int(osc_t[-1]), -1)
+    else:
+        bracket = (int(osc_t[idx[-1]]), int(osc_t[idx[-1] + 1]))
+    return Oscillation(t=osc_t, confirmed=confirmed, amplitude=np.where(confirmed, osc[0].amplitude, 0.0),
+                       min_amplitude=float(osc[0].min_amplitude), detected=bool(idx.size),
+                       lasts=bool(idx.size and idx[-1] == osc_t.size - 1), bracket=bracket)
+
+
 def measure_cycle_end(X, y, *, eta, steps, per_decade=20, reduction="sum",
                       min_amplitude=_DEFAULT_MIN_AMPLITUDE) -> CycleEnd:
     """Run float64 GD for ``steps`` steps and bracket the end of its period-2 cycle.
@@ -67,27 +118,11 @@ def measure_cycle_end(X, y, *, eta, steps, per_decade=20, reduction="sum",
     if steps < 10 or per_decade < 1:
         raise ValueError(f"need `steps` >= 10 and `per_decade` >= 1, got {steps}, {per_decade}")
     steps = int(steps)
-    n_osc = int(per_decade * math.log10(steps)) + 1
-    osc_t = np.unique(np.r_[log_spaced_times(1, steps, n_osc), steps])
-    ck = merge_schedules(steps + 3, *(osc_t + k for k in range(4)))
+    osc_t, ck = oscillation_samples(steps, int(per_decade * math.log10(steps)) + 1)
     traj = run_gd(X, y, eta=eta, steps=steps + 3, checkpoints=ck, reduction=reduction)
-    strong = []
-    for shift in (0, 1):
-        pos = np.searchsorted(traj.t, np.stack([osc_t + shift + k for k in range(3)], axis=1))
-        o = detect_period2(TripleSample(osc_t, traj.w[pos], traj.b[pos], "float64", float(eta), reduction),
-                           min_amplitude=min_amplitude)
-        strong.append(o.alternating & (o.amplitude > o.min_amplitude))
-    osc = (strong[0] & strong[1]).any(axis=1)
-    idx = np.flatnonzero(osc)
-    if idx.size == 0:
-        bracket = (0, int(osc_t[0]))
-    elif idx[-1] == osc_t.size - 1:
-        bracket = (int(osc_t[-1]), -1)
-    else:
-        bracket = (int(osc_t[idx[-1]]), int(osc_t[idx[-1] + 1]))
+    o = read_oscillation(traj.t, traj.w, traj.b, osc_t, eta=eta, reduction=reduction, min_amplitude=min_amplitude)
     Xa, ya = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
     pos = np.searchsorted(traj.t, np.stack([osc_t, osc_t + 1], axis=1))
     margins = ya[None, None, :] * (np.einsum("kpd,nd->kpn", traj.w[pos], Xa) + traj.b[pos][:, :, None])
     acc = np.mean(margins > 0, axis=2)
-    return CycleEnd(bracket, bool(idx.size), bool(idx.size and idx[-1] == osc_t.size - 1), osc_t, osc, acc,
-                    steps, float(eta), float(traj.wall_s))
+    return CycleEnd(o.bracket, o.detected, o.lasts, osc_t, o.oscillating, acc, steps, float(eta), float(traj.wall_s))

@@ -112,48 +112,31 @@ def _theory(data, eta, reduction):
 
 def _main_run(X, y, eta, steps, reduction, progress):
     """One float64 run (numerics.simulate) read at the table checkpoints (t, t + 1) and at oscillation quadruples."""
+    from numerics.cycle_measure import oscillation_samples
     from numerics.schedule import merge_schedules
     from numerics.simulation import simulate
-    from numerics.stability_measure import log_spaced_times
 
     table_t = _log_points(steps, _TABLE_PER_DECADE)
-    n_osc = max(2, int(round(_OSC_PER_DECADE * math.log10(max(steps, 10)))) + 1)
-    osc_t = np.unique(np.r_[log_spaced_times(1, steps, n_osc), steps])
+    osc_t, osc_ck = oscillation_samples(steps, max(2, int(round(_OSC_PER_DECADE * math.log10(max(steps, 10)))) + 1))
     total = steps + 3
-    ck = merge_schedules(total, table_t, table_t + 1, *(osc_t + k for k in range(4)))
+    ck = merge_schedules(total, table_t, table_t + 1, osc_ck)
     traj = simulate(X, y, eta=eta, steps=total, schedule=ck, reduction=reduction, progress=progress).run
     return traj, table_t, osc_t
 
 
 def _oscillation(traj, osc_t, eta, reduction):
-    """Period-2 detection at each sampled t: both triples (t, t+1, t+2) and (t+1, t+2, t+3) must alternate.
+    """numerics.cycle_measure's rule (both triples (t, t+1, t+2) and (t+1, t+2, t+3) alternate) as JSON."""
+    from numerics.cycle_measure import read_oscillation
 
-    A single turning point of a smooth trajectory alternates in one triple only; a period-2 cycle in both.
-    """
-    from numerics.stability_measure import TripleSample, detect_period2
-
-    osc = []
-    for shift in (0, 1):
-        pos = np.searchsorted(traj.t, np.stack([osc_t + shift + k for k in range(3)], axis=1))
-        osc.append(detect_period2(TripleSample(osc_t, traj.w[pos], traj.b[pos], "float64", eta, reduction)))
-    strong = [o.alternating & (o.amplitude > o.min_amplitude) for o in osc]
-    confirmed = strong[0] & strong[1]  # (K, d + 1): the same component alternates in both triples
-    oscillating = confirmed.any(axis=1)
-    idx = np.flatnonzero(oscillating)
-    detected = idx.size > 0
-    if not detected:
-        end, bracket = int(osc_t[0]), [0, int(osc_t[0])]
-    elif idx[-1] == osc_t.size - 1:
-        end, bracket = None, [int(osc_t[-1]), None]
-    else:
-        end, bracket = int(osc_t[idx[-1] + 1]), [int(osc_t[idx[-1]]), int(osc_t[idx[-1] + 1])]
-    amp = np.where(confirmed, osc[0].amplitude, 0.0)
+    o = read_oscillation(traj.t, traj.w, traj.b, osc_t, eta=eta, reduction=reduction)
+    lo, hi = o.bracket
+    end, bracket = (None, [lo, None]) if o.lasts else (hi, [lo, hi])
+    last = int(osc_t[np.flatnonzero(o.oscillating)[-1]]) if o.detected else None
     detail = {
-        "detected": bool(detected), "end_bracket": bracket, "samples": int(osc_t.size),
-        "last_oscillating_t": int(osc_t[idx[-1]]) if detected else None,
-        "min_amplitude": osc[0].min_amplitude,
-        "amplitude_b_last": float(amp[-1, -1]), "amplitude_b_max": float(amp[:, -1].max()),
-        "amplitude_max_last": float(amp[-1].max()),
+        "detected": o.detected, "end_bracket": bracket, "samples": int(osc_t.size),
+        "last_oscillating_t": last, "min_amplitude": o.min_amplitude,
+        "amplitude_b_last": float(o.amplitude[-1, -1]), "amplitude_b_max": float(o.amplitude[:, -1].max()),
+        "amplitude_max_last": float(o.amplitude[-1].max()),
         "method": "float64 GD (numerics.engine.run_gd) read at t, t+1, t+2, t+3 for "
                   f"{osc_t.size} log-spaced t in [1, steps]; a component oscillates at t when its first differences "
                   "alternate in sign in both triples (t..t+2 and t+1..t+3) with amplitude |v(t) - 2v(t+1) + v(t+2)|/4 "

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from numerics.engine import run_gd
-from numerics.schedule import merge_schedules
-from numerics.stability_measure import TripleSample, detect_period2, log_spaced_times
+from numerics.schedule import log_spaced_times, merge_schedules
+from numerics.stability_measure import TripleSample, detect_period2
 
 __all__ = ["CycleEnd", "Oscillation", "measure_cycle_end", "oscillation_samples", "read_oscillation"]
 

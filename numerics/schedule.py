@@ -15,7 +15,7 @@ import numpy as np
 
 from numerics.validation import count
 
-__all__ = ["log_schedule", "linear_schedule", "merge_schedules"]
+__all__ = ["log_schedule", "log_spaced_times", "linear_schedule", "merge_schedules"]
 
 
 def merge_schedules(steps: int, *parts, with_next: bool = False) -> np.ndarray:
@@ -114,3 +114,14 @@ def linear_schedule(steps: int, every: int, *, with_next: bool = False) -> np.nd
     steps = count(steps, "steps")
     every = count(every, "every", 1)
     return merge_schedules(steps, np.arange(0, steps + 1, every, dtype=np.int64), with_next=with_next)
+
+
+def log_spaced_times(t_min, t_max, n) -> np.ndarray:
+    """About ``n`` distinct integer GD steps log-spaced in [t_min, t_max] (t_min >= 1).
+
+    Raises:
+        ValueError: unless 1 <= t_min <= t_max and n >= 1.
+    """
+    if not (1 <= t_min <= t_max) or n < 1:
+        raise ValueError(f"need 1 <= `t_min` <= `t_max` and `n` >= 1, got {t_min}, {t_max}, {n}")
+    return np.unique(np.round(np.geomspace(t_min, t_max, int(n))).astype(np.int64))

@@ -29,6 +29,7 @@ import numpy as np
 
 from numerics.ddarith import dd_add_d
 from numerics.highprec import GDState, relative_theta_difference, run_gd_at_precision, run_gd_float64
+from numerics.schedule import log_spaced_times  # noqa: F401 (in __all__: the samplers' grid, defined in numerics.schedule)
 
 __all__ = [
     "Period2Oscillation",
@@ -236,17 +237,6 @@ def rounding_amplification(
 
 
 # --- period-2 oscillation ----------------------------------------------------------------------
-
-
-def log_spaced_times(t_min, t_max, n) -> np.ndarray:
-    """About ``n`` distinct integer GD steps log-spaced in [t_min, t_max] (t_min >= 1).
-
-    Raises:
-        ValueError: unless 1 <= t_min <= t_max and n >= 1.
-    """
-    if not (1 <= t_min <= t_max) or n < 1:
-        raise ValueError(f"need 1 <= `t_min` <= `t_max` and `n` >= 1, got {t_min}, {t_max}, {n}")
-    return np.unique(np.round(np.geomspace(t_min, t_max, int(n))).astype(np.int64))
 
 
 def sample_triples(X, y, *, eta, times, precision="float64", reduction="sum", start=None) -> TripleSample:

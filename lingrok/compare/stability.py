@@ -25,6 +25,7 @@ import math
 import time
 
 import numpy as np
+from numerics.schedule import log_schedule
 
 from lingrok.inputs import json_float
 
@@ -41,13 +42,6 @@ _TABLE_PER_DECADE = 5  # rows per decade of the GD-vs-flow and float64-vs-refere
 def default_reference_steps(n_points: int, steps: int) -> int:
     """min(steps, DEFAULT_REFERENCE_POINT_STEPS / N), at least 100: the double-double budget."""
     return int(min(steps, max(100, DEFAULT_REFERENCE_POINT_STEPS // max(1, n_points))))
-
-
-def _log_points(t_max: int, per_decade: int) -> np.ndarray:
-    from numerics.schedule import log_schedule
-
-    t = log_schedule(t_max, per_decade=per_decade)
-    return t[t >= 1]
 
 
 def _theory(data, eta, reduction):
@@ -116,7 +110,7 @@ def _main_run(X, y, eta, steps, reduction, progress):
     from numerics.schedule import merge_schedules
     from numerics.simulation import simulate
 
-    table_t = _log_points(steps, _TABLE_PER_DECADE)
+    table_t = log_schedule(steps, _TABLE_PER_DECADE)[1:]
     osc_t, osc_ck = oscillation_samples(steps, max(2, int(round(_OSC_PER_DECADE * math.log10(max(steps, 10)))) + 1))
     total = steps + 3
     ck = merge_schedules(total, table_t, table_t + 1, osc_ck)
@@ -150,7 +144,7 @@ def _oscillation(traj, osc_t, eta, reduction):
 def _precision(X, y, eta, reference_steps, reduction):
     from numerics.highprec import precision_horizon
 
-    cp = _log_points(reference_steps, _TABLE_PER_DECADE)
+    cp = log_schedule(reference_steps, _TABLE_PER_DECADE)[1:]
     tic = time.perf_counter()
     ph = precision_horizon(X, y, eta=eta, checkpoints=cp, precision="float64", rtol=HORIZON_RTOL,
                            reduction=reduction)

@@ -698,6 +698,9 @@ QP_CERT_REL_GAP_MAX = 1e3 * CLARABEL_TOL
 # this many of those (one per term, with a factor ~1.3 to spare) cover the gap's rounding; an accurate
 # GI solution's gap is at that level (it can even come out negative).
 QP_CERT_ROUNDING_TERMS = 4.0
+# Margin 1/||w|| of each solver: a norm of d <= 5 entries (~(d/2 + 1) u) and a reciprocal (u / 2): a few
+# ulps of the margin; 4 eps on top of the certificates' propagated bound (checks/test_qp_crosscheck.py).
+QP_MARGIN_ROUNDING_ULPS = 4.0
 
 
 # --- lingrok verify / ledger, further checks (checks/test_agreement.py, test_verify.py, test_reproduce.py) ---

@@ -29,6 +29,7 @@ from checks.tolerances import (
     FLOAT64_EPS,
     QP_CERT_REL_GAP_MAX,
     QP_CERT_ROUNDING_TERMS,
+    QP_MARGIN_ROUNDING_ULPS,
 )
 from numerics.datasets import PlantedSpec, planted_dataset
 from theory.geometry import augmented_max_margin, svm_with_bias
@@ -100,7 +101,7 @@ def assert_agree(X, y, problem: str) -> None:
     assert abs(gi.b_hat - b_c) <= cert_gi.b_error + cert_c.b_error, (gi.b_hat, b_c, cert_gi, cert_c)
     # margin 1/||w||: |1/||u|| - 1/||v||| <= ||u - v|| / (||u|| ||v||), plus its own rounding (a few ulps)
     margin_c = 1.0 / float(np.linalg.norm(w_c))
-    margin_tol = w_tol * gi.margin * margin_c + 4 * FLOAT64_EPS * gi.margin
+    margin_tol = w_tol * gi.margin * margin_c + QP_MARGIN_ROUNDING_ULPS * FLOAT64_EPS * gi.margin
     assert abs(gi.margin - margin_c) <= margin_tol, (gi.margin, margin_c, margin_tol)
 
 

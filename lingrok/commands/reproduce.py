@@ -192,6 +192,8 @@ def _check(out: Path, args, setups: dict) -> int:
         fresh = Path(tmp)
         if sweeps.is_dir():  # the report summarises the sweeps found beside it
             (fresh / "sweeps").symlink_to(sweeps.resolve(), target_is_directory=True)
+        if (out / "table1-search").is_dir():  # and links the search over readings of Table 1 (issue 14)
+            (fresh / "table1-search").symlink_to((out / "table1-search").resolve(), target_is_directory=True)
         _render(fresh, args.target, args.scale, archive["command"], archive["results"], archive["setups"],
                 write_figures=archive["figures"], shown_out=archive["out"])
         rendered = sorted(p.name for p in fresh.iterdir() if p.is_file())

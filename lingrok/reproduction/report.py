@@ -432,6 +432,11 @@ def write_report(out: Path, *, scale: str, command: str, results: dict, setups: 
         if target in summaries:
             lines += [f"## {title}", "", comparison_markdown(summaries[target]["rows"]), f"![{title}]({target}.png)", ""]
     lines += _sweep_sections(out, shown_out)
+    if (out / "table1-search" / "README.md").is_file():  # written by scripts/table1_search.py (issue 14)
+        lines += ["## Search over readings of Table 1", "",
+                  "Which of the choices the paper leaves open (loss, planting, eps, schedule and parity, test sets) "
+                  "could reproduce Table 1 at d = 2: a Dask search by `scripts/table1_search.py`, in "
+                  "[table1-search/README.md](table1-search/README.md).", ""]
     lines += ["## What matches, what does not, and why", ""]
     lines += [f"- {f}" for f in _findings(results, setups, summaries.get("fig2", {}).get("rows"),
                                           summaries.get("fig4", {}).get("rows"))]

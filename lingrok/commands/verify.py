@@ -8,6 +8,10 @@ Prints the ledger as a table (claim id, verdict, one-line summary), or with ``--
 DIR, and keeps resumable GD state files under ``DIR/.state``. Exit status: 0 when every verdict
 was computed (whatever it is), 1 when some check raised (its claim reads ``error``), 2 for
 unusable arguments (e.g. DIR is a file). Top-level imports stay light so ``lingrok --help`` is fast.
+
+Each claim also carries its robustness to the paper's unstated choices, read from the committed results
+of the robustness sweep (``sweeps/robustness.py`` -> ``docs/ledger/robustness/``, lingrok.ledger.robustness):
+the sweep's paper-size variants are too heavy for this command's few minutes, so it reads, not reruns, them.
 """
 
 from __future__ import annotations
@@ -45,11 +49,15 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=_seed, default=0, help="base seed of every data set and test set (default 0)")
 
 
-def build_ledger(config, *, state_dir=None, progress: bool = False, only=None):
+def build_ledger(config, *, state_dir=None, progress: bool = False, only=None, robustness: bool = True,
+                 robustness_dir=None):
     """Run every claim check on ``config``; return (Ledger, VerifyContext).
 
     A check that raises yields verdict ``error`` for its claim; the others still run.
     ``only``: optional collection of claim ids to run (tests, debugging).
+    ``robustness``: attach each claim's verdicts under the variants of the paper's unstated choices, read
+    from the sweep's results in ``robustness_dir`` (default docs/ledger/robustness; lingrok.ledger.robustness);
+    a verdict that depends on a choice becomes holds-under-conditions. The sweep itself passes False.
     """
     from lingrok.ledger.claims_common import all_checks
     from lingrok.ledger.records import Ledger, LedgerEntry, error_finding
@@ -71,6 +79,10 @@ def build_ledger(config, *, state_dir=None, progress: bool = False, only=None):
         else:
             ctx.log(f"{claim.id}: {found.verdict} ({found.seconds:.1f} s)")
         entries.append(LedgerEntry(claim, found))
+    if robustness:
+        from lingrok.ledger.robustness import attach
+
+        entries = attach(entries, config, robustness_dir)
     ledger = Ledger(entries=tuple(entries), config=config.to_dict(), runs=dict(ctx.runs), seconds=time.perf_counter() - tic)
     return ledger, ctx
 

@@ -23,6 +23,11 @@ from theory.stability import augmented_features, late_time_stability
 
 from lingrok.ledger.claims_common import at_time, even, fmt
 from lingrok.ledger.records import CONDITIONAL, FAILS, HOLDS, Claim, ev, finding
+from lingrok.ledger.thresholds import (  # noqa: F401 - the thresholds stay importable from here too
+    RATE_RTOL, KICK_BIG_RTOL, KICK_LOGISTIC_FACTOR, KICK_STABILITY_FACTOR, KICK_G_MAX, KICK_MAX_STEPS,
+    KICK_FIT_LO, KICK_FIT_HI, CLOSED_FORM_ODE_RTOL, LIMIT_KICK_RTOL, EQ14_RTOL, EQ14_ATOL,
+    EQ14_BALANCED_SCALE, EQ14_CATCH_RTOL, EQ14_WINDOW_DECADES,
+)
 
 __all__ = [
     "CHECKS",
@@ -39,39 +44,6 @@ __all__ = [
     "EQ14_RTOL",
     "EQ14_ATOL",
 ]
-
-# Measured kick relaxation rate vs 2 eta sqrt(A+ A-): the kick also moves w through the off-diagonal
-# of M = sum alpha_s z_s z_s^T (eq. (10) holds w fixed, Assumption 4.4); ~5% on S(35, 20).
-RATE_RTOL = 0.10
-# Large kick (c0 = 1): max |b_GD - b_eq11| / c0 over the window; same coupling, nonlinear.
-KICK_BIG_RTOL = 0.05
-# Start of the kick runs: eta k0 >= KICK_LOGISTIC_FACTOR max alpha_s (logistic = exponential to 1e-3)
-# and k0 >= KICK_STABILITY_FACTOR lambda_max(M) (GD on the asymptote is stable, |1 - lambda/k| < 0.05).
-KICK_LOGISTIC_FACTOR = 1e3
-KICK_STABILITY_FACTOR = 20.0
-# Window: until the corrected g = 2 eta sqrt(A+ A-) log(k/k0) reaches this (b - b_inf ~ e^-8).
-KICK_G_MAX = 8.0
-# A kick window longer than this many GD steps means the predicted rate is far off (or the set is
-# degenerate): the check raises instead of running for hours (~8 k0 / rate steps are expected).
-KICK_MAX_STEPS = 20_000_000
-# The slope fit uses |delta b| between these fractions of the small kick (linear regime, above rounding).
-KICK_FIT_LO, KICK_FIT_HI = 1e-5, 0.5
-# eq. (11) against an independent ODE solve (DOP853 at rtol 1e-13): global error ~1e-11.
-CLOSED_FORM_ODE_RTOL = 1e-9
-# After the kick window the kicked run must be back at b_tilde = -log delta within this fraction of c0.
-LIMIT_KICK_RTOL = 0.01
-# eq. (14) vs GD's bias in the population-dominated window: relative agreement, and absolute
-# agreement (logit units) where eq. (14) predicts ~0 (balanced classes).
-EQ14_RTOL = 0.25
-EQ14_ATOL = 0.05
-# eq. (14)'s "0 for balanced classes" against GD's measured bias on a balanced set: |b| <= this / sqrt(n)
-# (n points per class). The two classes' populations are drawn from mirror-image laws, so A+ / A- = 1 +
-# O(1/sqrt(n)) from sampling alone and eq. (14)'s b = (1/2) log(A+/A-) is O(1/(2 sqrt(n))) with terms
-# e^{-w^T x} of relative spread <= 1; a larger |b| is a real class asymmetry that eq. (14) does not predict.
-EQ14_BALANCED_SCALE = 0.5
-# b has caught up with its moving steady state when |b - b_log| <= this fraction of |b_log|.
-EQ14_CATCH_RTOL = 0.05
-EQ14_WINDOW_DECADES = 1.5
 
 
 # ---------------------------------------------------------------- kick test

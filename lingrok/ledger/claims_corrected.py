@@ -27,6 +27,10 @@ from lingrok.ledger.claims_experiments import PARITY_TOL
 from lingrok.ledger.claims_grokking import (PHASE_STEP_SLACK, PHASE_TIME_RTOL, phase_comparison_verdict, phase_evidence,
                                      phase_rows)
 from lingrok.ledger.records import FAILS, HOLDS, Claim, ev, finding, regime_verdict
+from lingrok.ledger.thresholds import (  # noqa: F401 - the thresholds stay importable from here too
+    IDENTITY_RTOL, CONTROL_MIN_OFFSET, GD_LIMIT_RTOL, T_TE_RTOL, FLOW_STATE_RTOL, EOS_END_LOW, EOS_END_HIGH,
+    EOS_SAMPLES, EOS_SV_SHARPNESS,
+)
 
 __all__ = [
     "CHECKS",
@@ -39,29 +43,6 @@ __all__ = [
     "EOS_END_HIGH",
 ]
 
-# b_tilde - b_inf vs -artanh(b_hat / ||theta_hat||^2) and vs 0: both sides come from theta_tilde,
-# accurate to ~1e-12 relative (theory.residual); 1e-9 absolute (logit units) leaves margin.
-IDENTITY_RTOL = 1e-9
-# The control with b_hat != 0 must separate b_tilde from -log delta by at least this (logit units).
-CONTROL_MIN_OFFSET = 1e-2
-# GD's b(t) - b_hat log t at the end of the control run must be closer to b_tilde than this
-# fraction of |b_tilde - b_inf| (so GD's limit is b_tilde, not -log delta).
-GD_LIMIT_RTOL = 0.1
-# Predicted vs measured grokking time (settled concentrated accuracy): relative tolerance.
-T_TE_RTOL = 0.25
-# Gradient flow vs GD in the stable regime: max |b_GD - b_flow| and | ||w||_GD - ||w||_flow | relative to
-# max |b| and ||w|| over the run. GD is forward Euler on the flow; its global error is O(eta lambda) of
-# the trajectory's curvature, measured ~1e-3 at eta lambda_max(H0) = 1.
-FLOW_STATE_RTOL = 0.02
-# Free-running GD from w = 0 at eta lambda_max(H0) > 2: the period-2 cycle ends at this fraction of
-# the logistic t_EoS (theory.stability): the cycle pushes w ahead of the smooth path, so it ends up to
-# ~45% early (0.55-1.03 measured on eleven planted 2-D sets, checks/tolerances.py EOS_FREE_R).
-EOS_END_LOW = 0.5
-EOS_END_HIGH = 1.1
-# Samples (triples of consecutive steps) per run when locating the end of the cycle.
-EOS_SAMPLES = 40
-# eta * lambda_max of the support vectors' Hessian at theta = 0 in the edge-of-stability check (> 2).
-EOS_SV_SHARPNESS = 4.0
 _STABLE_SV = ("S35-35", "S35-20", "S35-10", "S35-5")
 
 

@@ -6,14 +6,12 @@ from theory.geometry import B_S_ZERO_TOL
 
 from lingrok.ledger.claims_common import fmt
 from lingrok.ledger.records import FAILS, HOLDS, Claim, ev, finding
+from lingrok.ledger.thresholds import (  # noqa: F401 - the thresholds stay importable from here too
+    THM43_GAP_TOL, THM43_CONTROL_MIN_GAP,
+)
 
 __all__ = ["CHECKS", "THM43_GAP_TOL", "THM43_CONTROL_MIN_GAP"]
 
-# ||(w7, b7) - (w9, b9)|| / ||(w9, b9)|| below which eq. (7) and eq. (9) count as equal: both QPs are
-# solved to KKT residuals <= 1e-10 (theory.geometry.QP_KKT_TOL); a factor 10 for conditioning.
-THM43_GAP_TOL = 1e-9
-# A control with b_s != 0 must show a gap above this, else the comparison could not fail.
-THM43_CONTROL_MIN_GAP = 1e-3
 
 _SETS = ("paper", "S35-35", "S35-20", "S35-10", "S35-5", "C150-50", "C50-150")
 

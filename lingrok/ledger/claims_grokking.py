@@ -17,6 +17,10 @@ from theory.grokking_time import concentrated_test_accuracy, theorem_4_6_test_ti
 
 from lingrok.ledger.claims_common import at_time, censored_first, even, first_time, fmt, settled_time
 from lingrok.ledger.records import FAILS, HOLDS, Claim, ev, finding, regime_verdict
+from lingrok.ledger.thresholds import (  # noqa: F401 - the thresholds stay importable from here too
+    PHASE2_RISE, PHASE3_FALL, PHASE3_SLOPE_RTOL, PHASE2_DIP, HEADLINE_FACTOR, APPA2_SIGMAS, REM47_MIN_SHARE,
+    PHASE_TIME_RTOL, PHASE_END_FACTOR, PHASE_STEP_SLACK,
+)
 
 __all__ = [
     "CHECKS",
@@ -37,42 +41,9 @@ __all__ = [
     "phase_comparison_verdict",
 ]
 
-# Phase 2 pushes the hyperplane away from the origin: |b|/||w|| at its peak is at least this
-# multiple of its value when phase 1 ends.
-PHASE2_RISE = 2.0
-# Phase 3 brings it back: |b|/||w|| at the end of the run is at most the peak divided by this.
-PHASE3_FALL = 2.0
-# Phase 3: ||w|| grows like ||w_hat|| log t (Theorem 4.1); the slope over the last decade of the run
-# is within this fraction of ||w_hat||: at finite t, rho(t) still moves toward theta_tilde along
-# -w_hat (the transient of corr-c), which lowers the slope (0.5-0.9 ||w_hat|| at the ends of the
-# stable runs); a saturating or power-law ||w|| would be far outside.
-PHASE3_SLOPE_RTOL = 0.6
-# "Test accuracy falls" in phase 2: the concentrated accuracy drops by at least this much between
-# two checkpoints of phase 2 (largest decline within [t1, t2]); 0.02 = 20 points of 1000.
-PHASE2_DIP = 0.02
-# The headline of Theorem 4.6 counts as a prediction if it is within this factor of the measurement.
-HEADLINE_FACTOR = 2.0
-# Appendix A.2's accuracy formula vs a finite test set: binomial standard errors (+ 1/n for ties).
-APPA2_SIGMAS = 5.0
-# Remark 4.7 (T_gr ~ T_te): the grokking time is at least this fraction of T_te.
-REM47_MIN_SHARE = 0.5
 
 _STABLE_SV = ("S35-35", "S35-20", "S35-10", "S35-5")
 
-# ---- issue 13: theory.phases' finite-time predictions vs GD at step resolution (thresholds fixed before
-# the ledger was run with them; none is taken from an observed value).
-# T_tr and T_te: predicted within this relative error of GD's. Issue 13's tolerance for the grokking times
-# (the same 25% as T_TE_RTOL of corr-c); judged only where theory.phases' own stated error is within it.
-PHASE_TIME_RTOL = 0.25
-# phase1_end and phase2_end: predicted within this factor of GD's. Issue 13: a phase boundary is a scale,
-# not an instant (the paper quotes its windows to the decade, 5e3 and 5e4); phase 2's end is the argmax of
-# a flat maximum, whose stated error theory.phases widens to every step near the maximum. Judged only where
-# the stated error is at most PHASE_END_FACTOR - 1 (the relative error at which the stated bracket's upper
-# end reaches the factor).
-PHASE_END_FACTOR = 2.0
-# Grid term of every comparison, in GD steps: theory.phases locates each crossing to one GD step and the
-# measurement resolves it to one step (numerics.phases), so the bracket is [T (1 - err) - 1, T (1 + err) + 1].
-PHASE_STEP_SLACK = 1
 _PHASE_NAMES = ("phase1_end", "phase2_end", "T_tr", "T_te")
 
 

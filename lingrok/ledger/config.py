@@ -42,6 +42,8 @@ class VerifyConfig:
         kick_set: stable set used for the eq. (10) kick test; kick_small, kick_big: bias kicks.
         pgd_n_test: standard test points attacked by PGD at every checkpoint used.
         flow_set: stable set on which the gradient flow is compared with GD.
+        stable_box, stable_sv_spread: box half-width and support-vector spread of the stable sets (PlantedSpec's
+            box and sv_spread; the paper states neither for its construction: the robustness variants change them).
     """
 
     name: str
@@ -69,13 +71,16 @@ class VerifyConfig:
     kick_big: float
     pgd_n_test: int
     flow_set: str
+    stable_box: float = 5.0
+    stable_sv_spread: float | None = None
 
     def stable_spec(self, key: str, d: int = 2) -> PlantedSpec:
         """The PlantedSpec of stable set ``key`` (in dimension ``d``)."""
         for i, (k, n_pos, n_neg, k_pos, k_neg) in enumerate(self.stable_sets):
             if k == key:
                 return PlantedSpec(d=d, n_pos=n_pos, n_neg=n_neg, k_pos=k_pos, k_neg=k_neg,
-                                   gamma=self.stable_gamma, gap=self.stable_gap, seed=self.seed + 10 + i)
+                                   gamma=self.stable_gamma, gap=self.stable_gap, box=self.stable_box,
+                                   sv_spread=self.stable_sv_spread, seed=self.seed + 10 + i)
         raise ValueError(f"`key` must be one of {[s[0] for s in self.stable_sets]}, got {key!r}")
 
     def to_dict(self) -> dict:

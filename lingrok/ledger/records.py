@@ -32,6 +32,9 @@ __all__ = [
     "Finding",
     "LedgerEntry",
     "Ledger",
+    "VariantOutcome",
+    "Robustness",
+    "robustness_summary",
     "ev",
     "finding",
     "error_finding",
@@ -94,6 +97,77 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class VariantOutcome:
+    """The verdict of one claim under one variant of an unstated choice (lingrok.ledger.robustness).
+
+    Attributes:
+        variant: the variant's name ("sv_spread=2"); choice: the choice it changes ("sv_spread").
+        verdict: one of :data:`VERDICTS`, or None when the variant was not run (``note`` says why).
+        note: the check's one-sentence summary under the variant, or why it was not run.
+    """
+
+    variant: str
+    choice: str
+    verdict: str | None
+    note: str
+
+
+@dataclass(frozen=True)
+class Robustness:
+    """A verdict's robustness to the paper's unstated choices (built by :func:`robustness_summary`).
+
+    Attributes:
+        base_verdict: the check's verdict on the ledger's own configuration.
+        outcomes: one :class:`VariantOutcome` per variant that applies to the claim (empty: none applies).
+        summary: "holds under all ...", "fails under all ...", "depends on <choice> ...", "no variant applies: ...",
+            or "not tested ...".
+        verdict_of_record: base_verdict, or holds-under-conditions when it depends on a choice.
+        conditions: for a dependence: which value of which choice gives which verdict (else None).
+        source: where the variants' results were read from.
+    """
+
+    base_verdict: str
+    outcomes: tuple
+    summary: str
+    verdict_of_record: str
+    conditions: str | None
+    source: str
+
+
+def robustness_summary(base_verdict: str, outcomes, *, source: str, reason: str | None = None) -> Robustness:
+    """Summarise the per-variant verdicts of one claim against its base verdict.
+
+    Holds / fails / holds-under-conditions "under all" when every variant that was run gives the base
+    verdict; "depends on <choices>" when some give another (the verdict of record is then
+    holds-under-conditions, its conditions naming which variants give which verdict). Variants not run
+    (verdict None) or whose check raised (``error``) decide nothing and are named. ``reason``: why no
+    variant applies, when ``outcomes`` is empty.
+    """
+    outcomes = tuple(outcomes)
+    if not outcomes:
+        return Robustness(base_verdict, (), f"no variant applies: {reason or 'not stated'}", base_verdict, None, source)
+    tried = [o for o in outcomes if o.verdict not in (None, ERROR)]
+    untried = [o.variant for o in outcomes if o.verdict is None]
+    broken = [o.variant for o in outcomes if o.verdict == ERROR]
+    tail = (f"; not run: {', '.join(untried)}" if untried else "") + (f"; check raised under: {', '.join(broken)}" if broken else "")
+    if not tried:
+        return Robustness(base_verdict, outcomes, "not tested: no variant was run" + tail, base_verdict, None, source)
+    flips = [o for o in tried if o.verdict != base_verdict]
+    if not flips:
+        return Robustness(base_verdict, outcomes, f"{base_verdict} under all {len(tried)} variants run{tail}",
+                          base_verdict, None, source)
+    choices = list(dict.fromkeys(o.choice for o in flips))
+    same = [o.variant for o in tried if o.verdict == base_verdict]
+    by_verdict = {}
+    for o in flips:
+        by_verdict.setdefault(o.verdict, []).append(o.variant)
+    conditions = (f"depends on {', '.join(choices)}: {base_verdict} with the base construction"
+                  + (f" and under {', '.join(same)}" if same else "") + "; "
+                  + "; ".join(f"{v} under {', '.join(names)}" for v, names in by_verdict.items()))
+    return Robustness(base_verdict, outcomes, conditions + tail, CONDITIONAL, conditions, source)
+
+
+@dataclass(frozen=True)
 class Finding:
     """The outcome of checking one claim.
 
@@ -104,6 +178,7 @@ class Finding:
         conditions: for ``holds-under-conditions``: where it holds (and where it fails).
         error: for ``error``: the exception, one line.
         seconds: wall time of the check (shared cached runs are charged to the first user).
+        robustness: the verdict under each variant of the paper's unstated choices (None: not attached).
     """
 
     verdict: str
@@ -112,6 +187,7 @@ class Finding:
     conditions: str | None = None
     error: str | None = None
     seconds: float = 0.0
+    robustness: Robustness | None = None
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:
@@ -230,8 +306,16 @@ def _entry_dict(e: LedgerEntry) -> dict:
         "method": c.method, "verdict": f.verdict, "conditions": f.conditions, "summary": f.summary,
         "evidence": {k: {"value": json_safe(v.value), "how": v.how, "source": v.source,
                          "tolerance": json_safe(v.tolerance), "nature": v.nature} for k, v in f.evidence.items()},
-        "error": f.error, "seconds": round(f.seconds, 3),
+        "error": f.error, "seconds": round(f.seconds, 3), "robustness": _robustness_dict(f.robustness),
     }
+
+
+def _robustness_dict(r: Robustness | None):
+    if r is None:
+        return None
+    return {"base_verdict": r.base_verdict, "summary": r.summary, "verdict_of_record": r.verdict_of_record,
+            "conditions": r.conditions, "source": r.source,
+            "variants": [{"variant": o.variant, "choice": o.choice, "verdict": o.verdict, "note": o.note} for o in r.outcomes]}
 
 
 def ledger_to_dict(ledger: Ledger) -> dict:
@@ -304,14 +388,19 @@ def render_markdown(ledger: Ledger, figures: Mapping[str, str] | None = None) ->
         "",
         f"Configuration `{cfg.get('name', '?')}`, seed {cfg.get('seed', '?')}, {len(ledger.entries)} claims, "
         f"{ledger.seconds:.0f} s. Every verdict is computed from the evidence below with the named thresholds "
-        "listed as tolerances; times count GD steps unless stated otherwise.",
+        "listed as tolerances (lingrok/ledger/thresholds.py); times count GD steps unless stated otherwise. "
+        "Robustness: each claim's check rerun with one of the paper's unstated choices changed (support-vector "
+        "spread, population gap, box, seeds, n and k per class, summed vs mean loss); a verdict that changes with "
+        "a choice is recorded as holds-under-conditions naming it.",
         "",
-        "| claim | kind | verdict | summary |",
-        "|---|---|---|---|",
+        "| claim | kind | verdict | robustness | summary |",
+        "|---|---|---|---|---|",
     ]
     for e in ledger.entries:
         anchor = e.claim.id.replace(".", "").lower()  # GitHub's heading anchors: lower case, dots dropped
-        out.append(f"| [{e.claim.id}](#{anchor}) | {e.claim.kind} | **{e.finding.verdict}** | "
+        rob = e.finding.robustness
+        short = "" if rob is None else rob.summary.split(":")[0].split(";")[0]
+        out.append(f"| [{e.claim.id}](#{anchor}) | {e.claim.kind} | **{e.finding.verdict}** | {_md_cell(short)} | "
                    f"{_md_cell(e.finding.summary)} |")
     if figures:
         out += ["", "## Figures", ""]
@@ -325,6 +414,13 @@ def render_markdown(ledger: Ledger, figures: Mapping[str, str] | None = None) ->
             out += ["", f"**Conditions.** {f.conditions}"]
         if f.error:
             out += ["", f"**Error.** `{f.error}`"]
+        if f.robustness is not None:
+            r = f.robustness
+            out += ["", f"**Robustness** (base verdict {r.base_verdict}; variants from `{r.source}`). {r.summary}"]
+            if r.outcomes:
+                out += ["", "| variant | choice | verdict | under the variant |", "|---|---|---|---|"]
+                out += [f"| {_md_cell(o.variant)} | {o.choice} | {o.verdict or 'not run'} | {_md_cell(o.note)} |"
+                        for o in r.outcomes]
         if f.evidence:
             out += ["", "| evidence | value | how obtained | source | tolerance |", "|---|---|---|---|---|"]
             for k, v in f.evidence.items():

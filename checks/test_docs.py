@@ -35,14 +35,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from lingrok.cli import main
-from lingrok.documents.generate import (
-    GENERATED_MARKER,
-    compare_docs,
-    generate_docs,
-    markdown_safe_math,
-    markdown_safe_prose,
-    write_docs,
-)
+from lingrok.documents.generate import GENERATED_MARKER, compare_docs, generate_docs, write_docs
+from theory.derivation_pages import markdown_safe_math, markdown_safe_prose
 from theory.derivations import DERIVATION_IDS, derivation_by_id
 
 REPO = Path(__file__).resolve().parents[1]
@@ -215,7 +209,7 @@ def test_derivation_page(derivation_id, pages):
 def test_failed_derivation_page_says_which_step_failed():
     import sympy as sp
 
-    from lingrok.documents.generate import derivation_page
+    from theory.derivation_pages import derivation_page
     from theory.derivation import Derivation, Step, eq
 
     x = sp.Symbol("x", positive=True)

@@ -759,3 +759,16 @@ PHASE_TRANSIENT_STEPS = 20
 # eigenvalue problem (LAPACK, backward stable: a few ulps of lambda_max) plus one scaling by N or eta
 # (one rounding); 8 eps bounds 2 x (3 + 1) ulps.
 PIPELINE_SHARPNESS_RTOL = 8 * FLOAT64_EPS
+
+
+# --- the Table 1 reading search (scripts/table1_search.py, checks/test_table1_search.py) ---
+# D and D_lower are maxima of log10 distances of O(1) built by the same formula from T and from its lower
+# bound: D_lower <= D holds in real arithmetic, and the float64 log10s (~eps of O(1) each) could only
+# reverse a tie: a 1e-12 slack.
+T1S_SCORE_SLACK = 1e-12
+# Entries against STRUCTURAL_BOUND = log10(5e5 / 4e2) / 2: the same logs of the same printed values in
+# another arrangement, ~eps of O(1) apart; 1e-9 is a generous slack.
+T1S_BOUND_SLACK = 1e-9
+# results.json stores every reading's D_all rounded to 4 decimals (scripts/table1_search.py): half a unit,
+# 5e-5, from the unrounded D of the headline; 1e-4 covers it.
+T1S_STORED_ROUNDING_ATOL = 1e-4

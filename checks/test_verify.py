@@ -145,7 +145,8 @@ def test_settled_time_and_monotonicity():
 @pytest.mark.parametrize("n_pos, n_neg", [(150, 50), (50, 150), (100, 100)])
 def test_bias_steady_states_at_w0(n_pos, n_neg):
     """At w = 0 the logistic steady state is log(n+/n-), eq. (14)'s is half of it (derivation eq14-steady-state)."""
-    from lingrok.ledger.claims_bias import eq14_steady_bias, logistic_steady_bias
+    from theory.phases import logistic_steady_bias
+    from theory.phases import phase_one_steady_bias as eq14_steady_bias
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(n_pos + n_neg, 2))
@@ -245,7 +246,7 @@ def test_phases_verdict_fails_on_a_failed_prediction_even_if_the_paper_sub_check
 
 def _eq14_fake_context(balanced_bias: float):
     """Stable runs whose bias sits on the logistic steady state (imbalanced sets) and at ``balanced_bias`` (balanced)."""
-    from lingrok.ledger.claims_bias import logistic_steady_bias
+    from theory.phases import logistic_steady_bias
 
     rng = np.random.default_rng(0)
     t = np.arange(0, 4001, 2)

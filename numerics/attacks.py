@@ -44,6 +44,7 @@ __all__ = [
     "AttackComparison",
     "data_box",
     "pgd_linf",
+    "pgd_curve",
     "exact_linf_accuracy",
     "clipping_inactive",
     "compare_attacks",
@@ -336,6 +337,24 @@ def clipping_inactive(X, y, w, *, radius: float = PAPER_RADIUS, box="data") -> n
     lo, hi = data_box(X, box)
     corner = X - radius * y[:, None] * np.sign(w)[None, :]
     return frozen(np.all((corner >= lo) & (corner <= hi), axis=1))
+
+
+def pgd_curve(X, y, w_rows, b_rows, *, loss: str = "logistic") -> list:
+    """Section 5's attack (radius 1, step 1/4, 20 steps, clean start, clipped to the test set's box) at each model.
+
+    Args:
+        X: (n, d) test points.  y: (n,) labels.  w_rows: (K, d) weights.  b_rows: (K,) biases.
+        loss: as :func:`pgd_linf`: "logistic" follows the paper's loss (its gradient underflows on
+            margins > ~745, which stalls the attack there: ``n_zero_gradient`` counts it), "margin"
+            takes the same sign steps wherever that gradient does not underflow and keeps moving
+            where it does.
+
+    Returns:
+        list of K :class:`PGDResult`.
+    """
+    box = data_box(np.asarray(X, dtype=np.float64), "data")
+    return [pgd_linf(X, y, w_rows[k], b_rows[k], radius=PAPER_RADIUS, step=PAPER_STEP, n_steps=PAPER_STEPS,
+                     start="clean", box=box, loss=loss) for k in range(len(b_rows))]
 
 
 def compare_attacks(

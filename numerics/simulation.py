@@ -150,18 +150,6 @@ class Simulation:
         raise KeyError(f"no level time for test={test!r}, level={level}, parity={parity!r}")
 
 
-def _pgd_curve(Xt, yt, w, b) -> np.ndarray:
-    """PGD accuracy (Section 5's attack) of every checkpoint on one test set."""
-    from numerics.attacks import PAPER_RADIUS, PAPER_STEP, PAPER_STEPS, data_box, pgd_linf
-
-    box = data_box(Xt, "data")
-    out = np.empty(w.shape[0])
-    for k in range(w.shape[0]):
-        out[k] = pgd_linf(Xt, yt, w[k], b[k], radius=PAPER_RADIUS, step=PAPER_STEP, n_steps=PAPER_STEPS,
-                          start="clean", box=box, loss=PGD_LOSS).accuracy
-    return out
-
-
 def _selections(t, parity: bool) -> dict:
     if not parity:
         return {"all": np.arange(t.size)}
@@ -272,7 +260,9 @@ def simulate(X, y, *, eta: float, steps: int, test=None, schedule=None, backend:
     accuracy = {"train": np.asarray(m.train.accuracy)}
     accuracy.update({name: np.asarray(s.accuracy) for name, s in m.test.items()})
     if pgd_test is not None:
-        accuracy["pgd"] = _pgd_curve(*tests[pgd_test], w, b)
+        from numerics.attacks import pgd_curve
+
+        accuracy["pgd"] = np.array([r.accuracy for r in pgd_curve(*tests[pgd_test], w, b, loss=PGD_LOSS)])
     paired = parity and schedule is None
     crossings = _crossings(t, accuracy, list(tests), eps, paired)
     one = np.flatnonzero(t % 2 == 0) if paired else np.arange(t.size)

@@ -67,6 +67,7 @@ __all__ = [
     "reduced_trajectory",
     "predict_phases",
     "phase_one_steady_bias",
+    "logistic_steady_bias",
     "phase_one_steady_bias_mp",
     "population_time",
 ]
@@ -185,6 +186,32 @@ def phase_one_steady_bias(X, y, w) -> float:
     lp = np.logaddexp.reduce(-m[y > 0]) if np.any(y > 0) else -math.inf
     lm = np.logaddexp.reduce(m[y < 0]) if np.any(y < 0) else -math.inf
     return 0.5 * float(lp - lm)
+
+
+def logistic_steady_bias(X, y, w) -> float:
+    """The exact bias steady state of the logistic loss at fixed w: the root b of sum_i y_i sigma(-y_i (w^T x_i + b)).
+
+    eq. (14)'s :func:`phase_one_steady_bias` is its exponential-tail approximation. Brent's method
+    on a bracket doubled until it changes sign, to xtol 1e-14 (logit units).
+
+    >>> round(logistic_steady_bias([[0.0], [0.0], [0.0]], [1.0, 1.0, -1.0], [0.0]), 12)  # log(2 / 1)
+    0.69314718056
+    """
+    from scipy.optimize import brentq
+    from scipy.special import expit
+
+    X, y = dataset(X, y)
+    u = X @ np.asarray(w, dtype=np.float64)
+
+    def grad(b):
+        return float(np.sum(y * expit(-y * (u + b))))
+
+    lo, hi = -1.0, 1.0
+    while grad(lo) < 0:
+        lo *= 2
+    while grad(hi) > 0:
+        hi *= 2
+    return brentq(grad, lo, hi, xtol=1e-14)
 
 
 def phase_one_steady_bias_mp(X, y, w, *, dps: int = 50):

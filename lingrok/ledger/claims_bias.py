@@ -16,9 +16,9 @@ import math
 import numpy as np
 from numerics.engine import run_gd_batch
 from numerics.schedule import log_schedule, merge_schedules
-from scipy.optimize import brentq
-from scipy.special import expit, logsumexp
 from theory.closed_form import bias_closed_form, solve_bias_ode
+from theory.phases import logistic_steady_bias
+from theory.phases import phase_one_steady_bias as eq14_steady_bias
 from theory.stability import augmented_features, late_time_stability
 
 from lingrok.ledger.claims_common import at_time, even, fmt
@@ -32,8 +32,6 @@ from lingrok.ledger.thresholds import (  # noqa: F401 - the thresholds stay impo
 __all__ = [
     "CHECKS",
     "kick_experiment",
-    "logistic_steady_bias",
-    "eq14_steady_bias",
     "eq14_balanced_atol",
     "balanced_bias_check",
     "eq14_verdict",
@@ -223,27 +221,6 @@ def check_limit(ctx):
 
 
 # ---------------------------------------------------------------- eq. (14)
-
-
-def logistic_steady_bias(X, y, w) -> float:
-    """b with sum_i y_i sigma(-y_i (w^T x_i + b)) = 0: the bias steady state of the logistic loss at fixed w."""
-    u = X @ w
-
-    def grad(b):
-        return float(np.sum(y * expit(-y * (u + b))))
-
-    lo, hi = -1.0, 1.0
-    while grad(lo) < 0:
-        lo *= 2
-    while grad(hi) > 0:
-        hi *= 2
-    return brentq(grad, lo, hi, xtol=1e-14)
-
-
-def eq14_steady_bias(X, y, w) -> float:
-    """eq. (14)'s steady state (1/2) log(A+ / A-), A+ = sum_{y=+1} e^{-w^T x}, A- = sum_{y=-1} e^{w^T x} (log-sum-exp)."""
-    u = X @ w
-    return 0.5 * (float(logsumexp(-u[y > 0])) - float(logsumexp(u[y < 0])))
 
 
 EQ14 = Claim(

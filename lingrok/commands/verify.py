@@ -87,17 +87,13 @@ def build_ledger(config, *, state_dir=None, progress: bool = False, only=None, r
     return ledger, ctx
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    from numerics.datafiles import atomic_write
-
-    atomic_write(path, data)
-
-
 def _figures(ctx, out_dir: Path) -> dict:
     """PNG figure of the paper's run and the stable S35-20 run (b, |b|/||w||, accuracies vs log steps).
 
     Returns {caption: file name}; {} without matplotlib or when the ledger did not compute those runs.
     """
+    from numerics.datafiles import atomic_write
+
     try:
         import matplotlib
 
@@ -139,12 +135,14 @@ def _figures(ctx, out_dir: Path) -> dict:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)
-    _atomic_write(out_dir / "trajectories.png", buf.getvalue())
+    atomic_write(out_dir / "trajectories.png", buf.getvalue())
     return {"b(t), |b|/||w|| and accuracies vs GD steps; stable regime (left) and the paper's (right)": "trajectories.png"}
 
 
 def write_outputs(ledger, ctx, out_dir: Path) -> list:
     """Write figures, ledger.md and ledger.json into ``out_dir`` atomically; return the paths written."""
+    from numerics.datafiles import atomic_write
+
     from lingrok.ledger.records import ledger_to_dict, render_markdown
 
     written = []
@@ -154,8 +152,8 @@ def write_outputs(ledger, ctx, out_dir: Path) -> list:
         print(f"lingrok verify: figures skipped ({type(exc).__name__}: {exc})", file=sys.stderr)
         figures = {}
     written += [out_dir / p for p in figures.values()]
-    _atomic_write(out_dir / "ledger.md", render_markdown(ledger, figures).encode())
-    _atomic_write(out_dir / "ledger.json", (json.dumps(ledger_to_dict(ledger), indent=1) + "\n").encode())
+    atomic_write(out_dir / "ledger.md", render_markdown(ledger, figures).encode())
+    atomic_write(out_dir / "ledger.json", (json.dumps(ledger_to_dict(ledger), indent=1) + "\n").encode())
     written += [out_dir / "ledger.md", out_dir / "ledger.json"]
     return written
 

@@ -19,6 +19,7 @@ import pkgutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from numerics.datafiles import atomic_write
 from theory.derivation_pages import derivation_pages
 
 #: First line of every generated page: marks it as owned by ``lingrok docs`` (stale ones are removed).
@@ -125,12 +126,6 @@ def compare_docs(out, pages: dict[str, str]) -> DocsComparison:
     return DocsComparison(tuple(missing), tuple(differing), tuple(stale))
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    from numerics.datafiles import atomic_write
-
-    atomic_write(path, data)
-
-
 def write_docs(out, pages: dict[str, str]) -> DocsComparison:
     """Write the pages that are missing or differ (atomically) and remove stale ones.
 
@@ -140,7 +135,7 @@ def write_docs(out, pages: dict[str, str]) -> DocsComparison:
     out = Path(out)
     before = compare_docs(out, pages)
     for rel in before.missing + before.differing:
-        _atomic_write(out / rel, pages[rel].encode("utf-8"))
+        atomic_write(out / rel, pages[rel].encode("utf-8"))
     for rel in before.stale:
         (out / rel).unlink()
     return before

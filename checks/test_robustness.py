@@ -113,7 +113,20 @@ def test_attach_reads_the_sweep_and_makes_a_flipping_verdict_conditional(tmp_pat
     ledger = Ledger(entries=entries, config={"name": "default", "seed": 0}, runs={}, seconds=0.0)
     row = ledger_to_dict(ledger)["claims"][0]["robustness"]
     assert row["verdict_of_record"] == CONDITIONAL and {v["variant"] for v in row["variants"]} >= {"sv_spread=2"}
-    assert "| sv_spread=2 | sv_spread | holds |" in render_markdown(ledger)
+    assert "| sv_spread=2 | sv_spread | holds |  |" in render_markdown(ledger)
+
+
+def test_a_variant_whose_times_are_cut_off_is_flagged_censored(tmp_path):
+    cfg = default_config(0)
+    notes = {"seed+1": "T_te = 1e7 (censored: supremum only at the horizon)", "seed+2": "paper not settled by 1e7",
+             "box x2": "T_te = 5e5"}
+    for name, note in notes.items():
+        res = {"variant": name, "base_config": cfg.name, "base_seed": cfg.seed,
+               "claims": {"rem4.7": {"verdict": FAILS, "summary": note, "conditions": None}}}
+        (tmp_path / result_file_name(name)).write_text(json.dumps(res))
+    rem = attach(_fake_entries(), cfg, tmp_path)[0].finding
+    flags = {o.variant: o.censored for o in rem.robustness.outcomes if o.verdict is not None}
+    assert flags == {"seed+1": True, "seed+2": True, "box x2": False}
 
 
 def test_committed_ledger_carries_each_claims_robustness():

@@ -104,12 +104,15 @@ class VariantOutcome:
         variant: the variant's name ("sv_spread=2"); choice: the choice it changes ("sv_spread").
         verdict: one of :data:`VERDICTS`, or None when the variant was not run (``note`` says why).
         note: the check's one-sentence summary under the variant, or why it was not run.
+        censored: some time of the check was cut off by the run's horizon under the variant (its summary
+            says "censored" or "not settled"): that part of the verdict is a bound, not a measurement.
     """
 
     variant: str
     choice: str
     verdict: str | None
     note: str
+    censored: bool = False
 
 
 @dataclass(frozen=True)
@@ -315,7 +318,8 @@ def _robustness_dict(r: Robustness | None):
         return None
     return {"base_verdict": r.base_verdict, "summary": r.summary, "verdict_of_record": r.verdict_of_record,
             "conditions": r.conditions, "source": r.source,
-            "variants": [{"variant": o.variant, "choice": o.choice, "verdict": o.verdict, "note": o.note} for o in r.outcomes]}
+            "variants": [{"variant": o.variant, "choice": o.choice, "verdict": o.verdict, "censored": o.censored, "note": o.note}
+                         for o in r.outcomes]}
 
 
 def ledger_to_dict(ledger: Ledger) -> dict:
@@ -418,9 +422,9 @@ def render_markdown(ledger: Ledger, figures: Mapping[str, str] | None = None) ->
             r = f.robustness
             out += ["", f"**Robustness** (base verdict {r.base_verdict}; variants from `{r.source}`). {r.summary}"]
             if r.outcomes:
-                out += ["", "| variant | choice | verdict | under the variant |", "|---|---|---|---|"]
-                out += [f"| {_md_cell(o.variant)} | {o.choice} | {o.verdict or 'not run'} | {_md_cell(o.note)} |"
-                        for o in r.outcomes]
+                out += ["", "| variant | choice | verdict | censored | under the variant |", "|---|---|---|---|---|"]
+                out += [f"| {_md_cell(o.variant)} | {o.choice} | {o.verdict or 'not run'} | {'yes' if o.censored else ''} | "
+                        f"{_md_cell(o.note)} |" for o in r.outcomes]
         if f.evidence:
             out += ["", "| evidence | value | how obtained | source | tolerance |", "|---|---|---|---|---|"]
             for k, v in f.evidence.items():

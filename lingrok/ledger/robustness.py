@@ -169,6 +169,13 @@ def load_results(config: VerifyConfig, directory: Path | None = None) -> dict:
     return out
 
 
+def _censored(summary: str) -> bool:
+    """Whether a check's summary reports a time cut off by the run's horizon (the checks write "censored"
+    for Definition 3.4's times and "not settled" for the settled ones)."""
+    text = summary.lower()
+    return "censored" in text or "not settled" in text
+
+
 def claim_robustness(claim_id: str, base_verdict: str, results: dict, *, source: str) -> Robustness:
     """The :class:`Robustness` of one claim from the sweep's results (variant name -> result dict)."""
     choices = CLAIM_CHOICES.get(claim_id, _GD)
@@ -186,7 +193,7 @@ def claim_robustness(claim_id: str, base_verdict: str, results: dict, *, source:
         if claim is None:
             outcomes.append(VariantOutcome(v.name, v.choice, None, "not run (claim absent from the sweep result)"))
             continue
-        outcomes.append(VariantOutcome(v.name, v.choice, claim["verdict"], claim["summary"]))
+        outcomes.append(VariantOutcome(v.name, v.choice, claim["verdict"], claim["summary"], _censored(claim["summary"])))
     return robustness_summary(base_verdict, tuple(outcomes), source=source)
 
 

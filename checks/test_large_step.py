@@ -10,6 +10,10 @@ Claims checked:
   the model says it is valid (2-cycle stable over the last decade, end >= 100 steps).
 * Outside that validity (the 2-cycle period-doubles, mostly for eta lambda_max(H(0)) >~ 30), the
   prediction is an upper bound: GD's cycle ends before LARGE_STEP_END_FACTOR times it.
+* No rule read off the model's path predicts the chaotic class: on pinned sets every candidate (fold
+  end, centre turning stable, last and onset of the multiplier > 1) misses the end by more than
+  LARGE_STEP_CHAOTIC_MISS, and on others an eta change of 1e-9 relative moves the end by more than
+  LARGE_STEP_END_FACTOR^2 (docs/stability.md, "The chaotic class").
 * Invariants: stable at initialisation gives no cycle; the end converges in the solver tolerance.
 * Slow: the paper's 2-D set with --sv-spread 2 (end and T_tr at 1.1e6 steps) and the default
   paper-2d set (end beyond the paper's 1e7 steps).
@@ -27,6 +31,8 @@ from scipy.special import expit
 from checks.tolerances import (
     FLOAT64_EPS,
     LARGE_STEP_DRIFT_BUDGET,
+    LARGE_STEP_CHAOTIC_ETA_JITTER,
+    LARGE_STEP_CHAOTIC_MISS,
     LARGE_STEP_END_FACTOR,
     LARGE_STEP_SAMPLES_PER_DECADE,
     LARGE_STEP_SECANT_ULPS,
@@ -190,6 +196,63 @@ def _assert_upper_bound(n, k, gamma, seed, eta_lambda0, check):
     check(pr.end_kind in ("flip", "fold") and pr.chaotic and not pr.short)
     r = _measure(X, y, eta, LARGE_STEP_END_FACTOR * pr.end + 100)
     assert r.detected and not r.lasts and r.bracket[0] <= LARGE_STEP_END_FACTOR * pr.end, (pr.end, r.bracket)
+
+
+# --- the chaotic class: no rule from the model's path (docs/stability.md, "The chaotic class") ---------------
+
+
+def _miss(t, lo, hi):
+    """Factor by which t lies outside the bracket (lo, hi] (1 inside it; inf for t <= 0)."""
+    return 1.0 if lo <= t <= hi else (np.inf if t <= 0 else max(t / hi, lo / t))
+
+
+def _path_candidates(pr):
+    """The candidate ends read off the model's path (docs/stability.md, "The chaotic class")."""
+    live = pr.amplitude > pr.amplitude_floor
+    lc, mu, s = pr.eta_lambda_center, pr.multiplier, np.log1p(pr.t)
+    k = np.flatnonzero(lc > 2.0)[-1]  # the centre is linearly stable from the last downward crossing of 2 on
+    centre = float(np.expm1(s[k] + (lc[k] - 2.0) / (lc[k] - lc[k + 1]) * (s[k + 1] - s[k])))
+    k_last = np.flatnonzero(live & (mu > 1.0))[-1]
+    stable = np.flatnonzero(live[:k_last] & (mu[:k_last] <= 1.0))  # onset of the last unstable stretch
+    onset = float(pr.t[stable[-1] + 1]) if stable.size else float(pr.t[np.argmax(live)])
+    return {"fold": pr.end, "centre stable": centre, "last unstable": pr.last_unstable_t, "onset": onset}
+
+
+@pytest.mark.parametrize("n, k, gamma, seed, eta_lambda0", [
+    (56, 14, 0.0799, 623, 45.40),  # table row A6: measured (478, 537], fold 4055, onset 8
+    (47, 30, 0.0263, 171, 44.56),  # B8: measured (5985, 6721], fold 4.55e4, onset 4
+])
+def test_chaotic_end_is_missed_by_every_path_candidate(n, k, gamma, seed, eta_lambda0):
+    """On these sets the end is robust (eta jitter moves it by one sample at most), yet the fold end, the time
+    the centre turns stable, the last unstable time and the onset of the last unstable stretch all miss it
+    by more than LARGE_STEP_CHAOTIC_MISS: the 2-cycle's path does not carry the information."""
+    X, y, eta = _planted(n, k, gamma, seed, eta_lambda0)
+    pr = predict_cycle(X, y, eta=eta, t_max=_STEP_BUDGET / 2, max_evaluations=20_000)
+    assert pr.chaotic and pr.end_kind == "fold" and not pr.short
+    r = _measure(X, y, eta, LARGE_STEP_END_FACTOR * pr.end + 100)
+    assert r.detected and not r.lasts
+    misses = {name: _miss(t, *r.bracket) for name, t in _path_candidates(pr).items()}
+    assert min(misses.values()) > LARGE_STEP_CHAOTIC_MISS, (r.bracket, misses)
+    assert r.bracket[0] <= LARGE_STEP_END_FACTOR * pr.end  # still the upper bound
+
+
+@pytest.mark.parametrize("n, k, gamma, seed, eta_lambda0", [
+    (33, 13, 0.0595, 85, 60.48),  # A3: lower ends 355-1001 over eight etas
+    (60, 24, 0.0934, 296, 64.43),  # B13: 339-1220
+])
+def test_chaotic_end_is_not_a_continuous_function_of_eta(n, k, gamma, seed, eta_lambda0):
+    """Relative changes of eta of LARGE_STEP_CHAOTIC_ETA_JITTER move the measured end by more than
+    LARGE_STEP_END_FACTOR^2: no prediction continuous in eta lies within the factor of all eight runs."""
+    X, y, eta = _planted(n, k, gamma, seed, eta_lambda0)
+    pr = predict_cycle(X, y, eta=eta, t_max=_STEP_BUDGET / 2, max_evaluations=20_000)
+    assert pr.chaotic and not pr.short
+    ends = []
+    for j in range(8):
+        r = _measure(X, y, eta * (1 + j * LARGE_STEP_CHAOTIC_ETA_JITTER), LARGE_STEP_END_FACTOR * pr.end + 100)
+        assert r.detected and not r.lasts
+        ends.append(r.bracket)
+    lo_max, hi_min = max(b[0] for b in ends), min(b[1] for b in ends)
+    assert lo_max / hi_min > LARGE_STEP_END_FACTOR * LARGE_STEP_END_FACTOR, ends  # the brackets themselves are that far apart
 
 
 # --- invariants -------------------------------------------------------------------------------------------

@@ -49,7 +49,10 @@ Approximations and their error terms (stated, not fitted):
   doubling, period 3, chaos; seen from eta lambda_max(H(0)) ~ 13, mostly above 30, on small planted
   sets) GD does not follow it and can fall off the cycle into the basin of the stable centre before
   the fold: then the prediction is an **upper bound** (``chaotic`` is True and ``last_unstable_t``
-  says until when).
+  says until when). No time read off the model's path (fold, centre turning stable, last or onset of
+  mu > 1) predicts that end within 1.5 on random sets, and on some the end moves by 3x under a 1e-9
+  relative change of eta: an escape time from a chaotic transient, outside this model (docs/stability.md,
+  "The chaotic class").
 * **early transient**: for cycles that die within ~100 steps the averaging over two steps is not
   slow; the model is then only an order-of-magnitude estimate (``short`` is True).
 

@@ -277,7 +277,7 @@ def _violations(assumptions) -> tuple:
 
 
 def predict(X, y, *, eta: float, test=None, eps: float = 0.0, alpha: float = 10.0, reduction: str = "sum",
-            finite_time: bool = True, horizon: int | None = None, steps: int = 0) -> Prediction:
+            finite_time: bool = True, horizon: int | None = None, steps: int = 0, geometry=None) -> Prediction:
     """Everything the theory predicts for training set (X, y) at step size ``eta`` (module docstring).
 
     Args:
@@ -289,6 +289,8 @@ def predict(X, y, *, eta: float, test=None, eps: float = 0.0, alpha: float = 10.
             lambda = 2); they cost seconds, the rest milliseconds (small sets).
         horizon: steps for theory.phases' sup (default :func:`default_horizon`).
         steps: the run's length, if one is planned (sets the cycle model's horizon).
+        geometry: :func:`theory.geometry.paper_assumptions` of (X, y) when already computed (it does not
+            depend on eta); computed here otherwise.
 
     Returns:
         :class:`Prediction`.
@@ -317,7 +319,7 @@ def predict(X, y, *, eta: float, test=None, eps: float = 0.0, alpha: float = 10.
         raise ValueError(f"eta must be a positive finite number, got {eta}")
     if reduction not in ("sum", "mean"):
         raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
-    assumptions = paper_assumptions(X, y)
+    assumptions = paper_assumptions(X, y) if geometry is None else geometry
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
     n, d = X.shape
     eta_sum = eta if reduction == "sum" else eta / n

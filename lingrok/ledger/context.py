@@ -21,7 +21,8 @@ import numpy as np
 from numerics.datasets import PlantedSpec, concentrated_test, planted_dataset, standard_test
 from numerics.measure import Measurements
 from theory.geometry import PaperAssumptions, paper_assumptions
-from theory.residual import ResidualLimit, residual_limit
+from theory.prediction import Prediction, predict
+from theory.residual import ResidualLimit
 from theory.stability import sharpness_at_init
 
 from numerics.runs import GD_METHOD, GDRun, describe, measure, run_batch
@@ -138,10 +139,21 @@ class VerifyContext:
         d = self.data(key)
         return self.memo(f"geometry:{key}", lambda: paper_assumptions(d.X, d.y))
 
-    def residual(self, key: str, eta: float) -> ResidualLimit:
-        """theta_tilde of Theorem 4.2 (augmented) for data set ``key`` and step ``eta`` (theory.residual)."""
+    def prediction(self, key: str, eta: float) -> Prediction:
+        """theory.predict's closed-form parts (no finite-time model) for data set ``key`` and step ``eta``."""
         d = self.data(key)
-        return self.memo(f"residual:{key}:{eta!r}", lambda: residual_limit(d.X, d.y, eta, solution=self.geometry(key).eq7))
+        return self.memo(f"prediction:{key}:{eta!r}",
+                         lambda: predict(d.X, d.y, eta=eta, finite_time=False, geometry=self.geometry(key)))
+
+    def residual(self, key: str, eta: float) -> ResidualLimit:
+        """theta_tilde of Theorem 4.2 (augmented) for data set ``key`` and step ``eta`` (via theory.predict).
+
+        Raises what theory.residual raised when the limit could not be computed.
+        """
+        p = self.prediction(key, eta)
+        if p.residual is None:
+            raise p.failures["residual"]
+        return p.residual
 
     def lambda0(self, key: str, reduction: str = "sum") -> float:
         """lambda_max of the Hessian at w = 0, b = 0 (theory.stability.sharpness_at_init)."""

@@ -117,3 +117,19 @@ def test_simulation_without_pairs_or_tests_reads_every_checkpoint(small):
     assert math.isnan(sim.parity_gap_b)
     with pytest.raises(ValueError, match="`eps` must lie in"):
         simulate(ds.X, ds.y, eta=eta, steps=10, eps=(1.0,))
+
+
+def test_batched_simulations_equal_single_ones(small):
+    """simulate_batch (the ledger's stable sweep) measures each run exactly as simulate does."""
+    from numerics.simulation import simulate_batch
+
+    ds, test, eta = small
+    other = planted_dataset(PlantedSpec(d=2, n_pos=20, n_neg=20, k_pos=3, k_neg=3, gamma=0.3, gap=0.3, seed=9))
+    tests = [{"concentrated": (test.X, test.y)}] * 2
+    sims = simulate_batch([ds.X, other.X], [ds.y, other.y], [eta, eta / 2], steps=2000, tests=tests,
+                          supports=[ds.sv_index, other.sv_index])
+    for sim, X, y, e, sv in zip(sims, (ds.X, other.X), (ds.y, other.y), (eta, eta / 2), (ds.sv_index, other.sv_index)):
+        one = simulate(X, y, eta=e, steps=2000, test=tests[0], support=sv)
+        assert np.array_equal(sim.w, one.w) and np.array_equal(sim.b, one.b)
+        assert sim.times == one.times and sim.phase_two_end == one.phase_two_end
+        assert np.array_equal(sim.accuracy["concentrated"], one.accuracy["concentrated"])

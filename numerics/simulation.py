@@ -33,7 +33,7 @@ import numpy as np
 
 from numerics.validation import frozen
 
-__all__ = ["TimeRow", "LevelRow", "Simulation", "simulate", "PARITIES", "PGD_LOSS"]
+__all__ = ["TimeRow", "LevelRow", "Simulation", "simulate", "simulate_batch", "PARITIES", "PGD_LOSS"]
 
 PARITIES = ("even", "odd")
 # PGD as in Section 5: radius 1, step 1/4, 20 steps, clean start; loss "margin" takes the same
@@ -237,11 +237,47 @@ def simulate(X, y, *, eta: float, steps: int, test=None, schedule=None, backend:
         numerics.array_engine.BackendUnavailable: the array library is missing.
         FloatingPointError: GD left the float64 range.
     """
-    from numerics.grokking import phase_one_end, phase_two_end
     from numerics.loss import check_data
-    from numerics.runs import measure, run
+    from numerics.runs import run
 
     X, y = check_data(X, y)
+    tests, eps, levels = _arguments(test, pgd_test, eps, levels)
+    gd = run(X, y, eta=eta, steps=steps, per_decade=per_decade, parity=parity, reduction=reduction,
+             backend="numba" if backend == "exact" else backend, state_path=state, progress=progress,
+             checkpoints=schedule, save_every_s=save_every_s)
+    return _measured(gd, X, y, tests, eps=eps, levels=levels, support=support, reference=reference,
+                     pgd_test=pgd_test, paired=parity and schedule is None)
+
+
+def simulate_batch(Xs, ys, etas, *, steps: int, tests=None, supports=None, references=None, eps=(0.0,), levels=(),
+                   per_decade: int = 20, parity: bool = True, reduction: str = "sum") -> list:
+    """Several runs of equal shape in one engine call (numerics.runs.run_batch), each measured as :func:`simulate`.
+
+    Args:
+        Xs, ys: R training sets of equal shape. etas: R step sizes (or one).
+        tests, supports, references: R entries each (None: none for every run), as ``test``,
+            ``support`` and ``reference`` of :func:`simulate`.
+        steps, eps, levels, per_decade, parity, reduction: as :func:`simulate`, shared.
+
+    Returns:
+        list of R :class:`Simulation`, in input order; each equals the :func:`simulate` of that run.
+    """
+    from numerics.loss import check_data
+    from numerics.runs import run_batch
+
+    r = len(Xs)
+    tests, supports, references = ([None] * r if v is None else list(v) for v in (tests, supports, references))
+    gds = run_batch(Xs, ys, etas, steps=steps, per_decade=per_decade, parity=parity, reduction=reduction)
+    out = []
+    for gd, X, y, test, support, reference in zip(gds, Xs, ys, tests, supports, references):
+        X, y = check_data(X, y)
+        named, eps_k, levels_k = _arguments(test, None, eps, levels)
+        out.append(_measured(gd, X, y, named, eps=eps_k, levels=levels_k, support=support, reference=reference,
+                             pgd_test=None, paired=parity))
+    return out
+
+
+def _arguments(test, pgd_test, eps, levels):
     tests = _tests(test)
     if pgd_test is not None and pgd_test not in tests:
         raise ValueError(f"`pgd_test` must name one of the test sets {sorted(tests)}, got {pgd_test!r}")
@@ -251,10 +287,15 @@ def simulate(X, y, *, eta: float, steps: int, test=None, schedule=None, backend:
     levels = tuple(float(q) for q in levels)
     if any(not 0.0 < q <= 1.0 for q in levels):
         raise ValueError(f"`levels` must lie in (0, 1], got {levels}")
-    gd = run(X, y, eta=eta, steps=steps, per_decade=per_decade, parity=parity, reduction=reduction,
-             backend="numba" if backend == "exact" else backend, state_path=state, progress=progress,
-             checkpoints=schedule, save_every_s=save_every_s)
-    t, w, b = gd.t, gd.w, gd.b
+    return tests, eps, levels
+
+
+def _measured(gd, X, y, tests, *, eps, levels, support, reference, pgd_test, paired) -> Simulation:
+    """A recorded run (numerics.runs.GDRun) measured by the module's rules."""
+    from numerics.grokking import phase_one_end, phase_two_end
+    from numerics.runs import measure
+
+    t, w, b, steps = gd.t, gd.w, gd.b, gd.steps
     with np.errstate(over="ignore", invalid="ignore"):  # non-finite measurements are the caller's to judge
         m = measure(gd, X, y, tests=tests or None, support=support, **dict(reference or {}))
     accuracy = {"train": np.asarray(m.train.accuracy)}
@@ -263,7 +304,6 @@ def simulate(X, y, *, eta: float, steps: int, test=None, schedule=None, backend:
         from numerics.attacks import pgd_curve
 
         accuracy["pgd"] = np.array([r.accuracy for r in pgd_curve(*tests[pgd_test], w, b, loss=PGD_LOSS)])
-    paired = parity and schedule is None
     crossings = _crossings(t, accuracy, list(tests), eps, paired)
     one = np.flatnonzero(t % 2 == 0) if paired else np.arange(t.size)
     method = (gd.summary + "; T = first checkpoint "

@@ -81,7 +81,7 @@ def run_variant(variant, base, out: Path, apply=None) -> dict:
 
 @contextmanager
 def mean_loss_runs():
-    """Every GD run of the ledger's context (numerics.simulation.simulate / numerics.runs.run_batch) on the mean loss at eta N.
+    """Every GD run of the ledger's context (numerics.simulation.simulate / simulate_batch) on the mean loss at eta N.
 
     The returned GDRun carries the summed-loss eta it is equivalent to (eta_mean / N), because the checks'
     theory (residual limit, sharpness, t_EoS) is written in those units; its ``reduction`` says "mean".
@@ -89,7 +89,7 @@ def mean_loss_runs():
     """
     import lingrok.ledger.context as context
 
-    orig_sim, orig_batch = context.simulate, context.run_batch
+    orig_sim, orig_batch = context.simulate, context.simulate_batch
 
     def simulate_mean(X, y, *, eta, reduction="sum", **kw):
         sim = orig_sim(X, y, eta=eta * X.shape[0], reduction="mean", **kw)
@@ -97,14 +97,14 @@ def mean_loss_runs():
 
     def batch_mean(Xs, ys, etas, *, reduction="sum", **kw):
         etas = list(np.broadcast_to(np.asarray(etas, dtype=float), (len(Xs),)))
-        gds = orig_batch(Xs, ys, [e * X.shape[0] for e, X in zip(etas, Xs)], reduction="mean", **kw)
-        return [dataclasses.replace(g, eta=float(e)) for g, e in zip(gds, etas)]
+        sims = orig_batch(Xs, ys, [e * X.shape[0] for e, X in zip(etas, Xs)], reduction="mean", **kw)
+        return [dataclasses.replace(s, run=dataclasses.replace(s.run, eta=float(e))) for s, e in zip(sims, etas)]
 
-    context.simulate, context.run_batch = simulate_mean, batch_mean
+    context.simulate, context.simulate_batch = simulate_mean, batch_mean
     try:
         yield
     finally:
-        context.simulate, context.run_batch = orig_sim, orig_batch
+        context.simulate, context.simulate_batch = orig_sim, orig_batch
 
 
 def run_mean_variant(base, out: Path) -> dict:

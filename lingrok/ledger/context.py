@@ -25,8 +25,8 @@ from theory.prediction import Prediction, predict
 from theory.residual import ResidualLimit
 from theory.stability import sharpness_at_init
 
-from numerics.runs import GD_METHOD, GDRun, describe, measure, run_batch
-from numerics.simulation import simulate
+from numerics.runs import GD_METHOD, GDRun, describe
+from numerics.simulation import simulate, simulate_batch
 from lingrok.ledger.config import VerifyConfig
 
 __all__ = ["DataRecord", "RunRecord", "VerifyContext", "GD_METHOD"]
@@ -180,8 +180,8 @@ class VerifyContext:
         std, conc = self.tests(key)
         return {"standard": (std.X, std.y), "concentrated": (conc.X, conc.y)}
 
-    def _finish(self, key: str, gd: GDRun, with_theory: bool, meas=None) -> RunRecord:
-        """Record the provenance of run ``gd`` on data set ``key``; measure it unless ``meas`` is given."""
+    def _finish(self, key: str, gd: GDRun, with_theory: bool, meas: Measurements) -> RunRecord:
+        """Record the provenance of run ``gd`` on data set ``key``, measured as ``meas``."""
         run_key = f"gd:{key}"
         data = self.data(key)
         eta_lambda = gd.eta * self.lambda0(key)
@@ -189,9 +189,7 @@ class VerifyContext:
         self.record(run_key, **describe(gd, data=f"data:{data.key}", eta_lambda=eta_lambda,
                                         test_sets=f"standard and concentrated (alpha = {cfg.alpha}), "
                                         f"{cfg.n_test} points each, seed {cfg.seed + 100}"))
-        geo, res, theory = self._reference(key, gd.eta, with_theory)
-        if meas is None:
-            meas = measure(gd, data.X, data.y, tests=self._test_sets(key), **theory)
+        geo, res, _ = self._reference(key, gd.eta, with_theory)
         return RunRecord(run_key, data, gd.eta, gd.reduction, eta_lambda, gd, meas, geo, res)
 
     def single_run(self, key: str, *, eta: float, steps: int, with_theory: bool = True) -> RunRecord:
@@ -229,7 +227,7 @@ class VerifyContext:
         return self.single_run("d1024", eta=self.config.paper_eta, steps=self.config.d1024_steps, with_theory=False)
 
     def stable_runs(self) -> dict:
-        """All stable sets in one batched engine call (numerics.runs.run_batch, which simulate has no form of), measured."""
+        """All stable sets in one batched engine call (numerics.simulation.simulate_batch), measured; key -> RunRecord."""
         def make():
             cfg = self.config
             keys = [s[0] for s in cfg.stable_sets]
@@ -237,9 +235,11 @@ class VerifyContext:
             etas = [self.stable_eta(k) for k in keys]
             self.log(f"GD on the stable sweep ({len(keys)} sets of N = {datas[0].X.shape[0]}, gamma = {cfg.stable_gamma}, "
                      f"eta lambda_max(H0) = {cfg.stable_eta_lambda}), {cfg.stable_steps:,} steps, batched")
-            gds = run_batch([d.X for d in datas], [d.y for d in datas], etas, steps=cfg.stable_steps,
-                            per_decade=cfg.per_decade, parity=True)
-            return {k: self._finish(k, gd, True) for k, gd in zip(keys, gds)}
+            refs = [self._reference(k, eta, True)[2] for k, eta in zip(keys, etas)]
+            sims = simulate_batch([d.X for d in datas], [d.y for d in datas], etas, steps=cfg.stable_steps,
+                                  tests=[self._test_sets(k) for k in keys], supports=[r.pop("support") for r in refs],
+                                  references=refs, per_decade=cfg.per_decade, parity=True)
+            return {k: self._finish(k, sim.run, True, meas=sim.measurements) for k, sim in zip(keys, sims)}
 
         return self.memo("stable-runs", make)
 

@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+from checks.tolerances import CLI_PLANTED_RTOL
 from lingrok.cli import main
 from numerics.datafiles import load_data, save_data
 from numerics.engine import reference_gd
@@ -33,10 +34,10 @@ def test_data_files_honour_flags(small_files):
     assert data.params["k_pos"] == 5 and data.params["gamma"] == 0.1
     sv = np.array(data.params["sv_index"])
     proj = data.X[sv] @ (np.ones(2) / np.sqrt(2))
-    np.testing.assert_allclose(np.abs(proj), 0.05, rtol=1e-12)
+    np.testing.assert_allclose(np.abs(proj), 0.05, rtol=CLI_PLANTED_RTOL)
     conc = load_data(test)
     u = np.abs(conc.X @ (np.ones(2) / np.sqrt(2)))
-    assert conc.X.shape == (300, 2) and u.min() > 0.05 * (1 - 1e-12) and u.max() <= 10 * 0.1 * (1 + 1e-12)
+    assert conc.X.shape == (300, 2) and u.min() > 0.05 * (1 - CLI_PLANTED_RTOL) and u.max() <= 10 * 0.1 * (1 + CLI_PLANTED_RTOL)
 
 
 def test_simulate_json_matches_plain_reference_loop(capsys, small_files):

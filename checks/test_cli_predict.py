@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 import pytest
+from checks.tolerances import CLI_HAND_QP_TOL, SYMMETRIC_RESIDUAL_TOL
 from lingrok.cli import main
 from numerics.datafiles import save_data
 
@@ -55,14 +56,15 @@ def test_predict_on_the_symmetric_case_matches_hand_computation(capsys, symmetri
     assert code == 0, err
     r = json.loads(out)
     assert r["support"] == support
-    np.testing.assert_allclose(r["w_hat"], 2 / GAMMA * W_TRUE, rtol=1e-12)
-    assert abs(r["b_hat"]) < 1e-12
+    np.testing.assert_allclose(r["w_hat"], 2 / GAMMA * W_TRUE, rtol=CLI_HAND_QP_TOL)
+    assert abs(r["b_hat"]) < CLI_HAND_QP_TOL
     t_star = 4 / (GAMMA**2 * ETA * len(support))  # e^{-kappa}, see the module docstring
     kappa = -math.log(t_star)
-    np.testing.assert_allclose(r["w_tilde"], kappa * 2 / GAMMA * W_TRUE, rtol=1e-9)
-    assert abs(r["b_tilde"]) < 1e-9 and abs(r["b_inf"]) < 1e-9 and abs(r["delta"] - 1) < 1e-9
+    np.testing.assert_allclose(r["w_tilde"], kappa * 2 / GAMMA * W_TRUE, rtol=SYMMETRIC_RESIDUAL_TOL)
+    tol = SYMMETRIC_RESIDUAL_TOL
+    assert abs(r["b_tilde"]) < tol and abs(r["b_inf"]) < tol and abs(r["delta"] - 1) < tol
     assert r["T_te_asymptotic"] == math.floor(t_star) + 1
-    assert r["T_te_paper"] == pytest.approx(1.0, abs=1e-9)  # |log delta| = 0: the headline of Thm 4.6 is e^0
+    assert r["T_te_paper"] == pytest.approx(1.0, abs=SYMMETRIC_RESIDUAL_TOL)  # |log delta| = 0: the headline of Thm 4.6 is e^0
 
 
 def test_predict_human_output_names_the_quantities(capsys, symmetric_files):

@@ -30,12 +30,19 @@ from scipy.special import expit
 
 from checks.tolerances import (
     FLOAT64_EPS,
-    LARGE_STEP_DRIFT_BUDGET,
+    FLOAT64_UNIT_ROUNDOFF,
     LARGE_STEP_CHAOTIC_ETA_JITTER,
     LARGE_STEP_CHAOTIC_MISS,
+    LARGE_STEP_COARSE_SOLVE_RTOL,
+    LARGE_STEP_CYCLE_DRIFT_FACTOR,
+    LARGE_STEP_CYCLE_FLOOR,
+    LARGE_STEP_CYCLE_SMALL,
+    LARGE_STEP_DRIFT_BUDGET,
     LARGE_STEP_END_FACTOR,
+    LARGE_STEP_FINE_SOLVE_RTOL,
     LARGE_STEP_SAMPLES_PER_DECADE,
     LARGE_STEP_SECANT_ULPS,
+    LARGE_STEP_SMALL_AMPLITUDE_RTOL,
     LARGE_STEP_SOLVER_RTOL,
     scaled_error,
 )
@@ -76,16 +83,16 @@ def test_secant_weight_against_high_precision(m, d):
     with mpmath.workdps(40):
         sig = lambda u: 1 / (1 + mpmath.exp(-u))  # noqa: E731
         oracle = float((sig(mpmath.mpf(d) - m) - sig(-mpmath.mpf(d) - m)) / (2 * mpmath.mpf(d)))
-    rtol = LARGE_STEP_SECANT_ULPS * FLOAT64_EPS / 2 * (1 + max(abs(m), abs(d)))
+    rtol = LARGE_STEP_SECANT_ULPS * FLOAT64_UNIT_ROUNDOFF * (1 + max(abs(m), abs(d)))
     assert scaled_error(secant_weight(m, d), oracle, rtol=rtol) < 1
 
 
 def test_secant_weight_at_zero_amplitude_is_the_hessian_weight():
     m = np.linspace(-40, 40, 81)
     sig_prime = expit(m) * expit(-m)  # two roundings of sigma (<= 4 ulp each) and a product
-    rtol = LARGE_STEP_SECANT_ULPS * FLOAT64_EPS / 2 * (1 + np.abs(m))
+    rtol = LARGE_STEP_SECANT_ULPS * FLOAT64_UNIT_ROUNDOFF * (1 + np.abs(m))
     assert np.all(np.abs(secant_weight(m, 0.0) - sig_prime) <= rtol * sig_prime)
-    assert np.all(np.abs(secant_weight(m, 1e-7) - sig_prime) <= rtol * sig_prime + 1e-14 * sig_prime)  # series
+    assert np.all(np.abs(secant_weight(m, 1e-7) - sig_prime) <= rtol * sig_prime + LARGE_STEP_SMALL_AMPLITUDE_RTOL * sig_prime)  # series
     assert np.all(secant_weight(m, 800.0) >= 0) and np.all(np.isfinite(secant_weight(800.0, m)))  # no overflow
 
 
@@ -102,8 +109,10 @@ def test_cycle_equation_holds_on_gd_cycle():
     lhs = eta * secant_curvature(Z, c, delta) @ delta
     drift = np.linalg.norm(th[2] - th[0]) / 2  # |cdot| per step
     # relative error of the two-iterate picture: half a step of drift against the amplitude
-    assert np.linalg.norm(lhs - 2 * delta) <= 2 * drift / np.linalg.norm(delta) * np.linalg.norm(2 * delta) + 1e-12
-    assert np.linalg.norm(lhs - 2 * delta) < 0.05 * np.linalg.norm(2 * delta)  # and it is small here
+    err = np.linalg.norm(lhs - 2 * delta)
+    bound = LARGE_STEP_CYCLE_DRIFT_FACTOR * drift / np.linalg.norm(delta) * np.linalg.norm(2 * delta)
+    assert err <= bound + LARGE_STEP_CYCLE_FLOOR
+    assert err < LARGE_STEP_CYCLE_SMALL * np.linalg.norm(2 * delta)  # and it is small here
 
 
 # --- the property: predicted against measured end ------------------------------------------------------
@@ -272,8 +281,8 @@ def test_stable_at_initialisation_predicts_no_cycle():
 
 def test_end_converges_in_the_solver_tolerance():
     X, y, eta = _planted(50, 10, 0.05, 0, 20.0)
-    coarse = predict_cycle(X, y, eta=eta, t_max=1e7, rtol=1e-6)
-    fine = predict_cycle(X, y, eta=eta, t_max=1e7, rtol=1e-9)
+    coarse = predict_cycle(X, y, eta=eta, t_max=1e7, rtol=LARGE_STEP_COARSE_SOLVE_RTOL)
+    fine = predict_cycle(X, y, eta=eta, t_max=1e7, rtol=LARGE_STEP_FINE_SOLVE_RTOL)
     assert scaled_error(coarse.end, fine.end, rtol=LARGE_STEP_SOLVER_RTOL) < 1
 
 

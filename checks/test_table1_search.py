@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 
 import pytest
+from checks.tolerances import T1S_BOUND_SLACK, T1S_SCORE_SLACK, T1S_STORED_ROUNDING_ATOL
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "reproduction" / "table1-search"
@@ -54,14 +55,14 @@ def test_score_and_structural_bound(ts):
     printed = ts.printed_rows()
     row = dict(T_tr=1000, T_tr_lower=891, T_tr_censored=False, T_te=10**6, T_te_lower=891251, T_te_censored=False)
     s = ts.score([dict(row) for _ in printed], printed)
-    assert s["D"] == max(s["entries"].values()) and s["D_lower"] <= s["D"] + 1e-12
+    assert s["D"] == max(s["entries"].values()) and s["D_lower"] <= s["D"] + T1S_SCORE_SLACK
     assert s["entries"]["0:T_tr"] == pytest.approx(math.log10(5e5 / 1000))
     assert s["entries"]["2:T_tr"] == pytest.approx(2.0)  # 1000 against '<= 10'
     # one T_tr for both eps0 = 0 rows: no value gets both within the structural bound
     for T in (4e2, 1.4e4, 5e5):
         r = dict(row, T_tr=int(T))
         s = ts.score([dict(r) for _ in printed], printed)
-        assert max(s["entries"]["0:T_tr"], s["entries"]["1:T_tr"]) >= ts.STRUCTURAL_BOUND - 1e-9
+        assert max(s["entries"]["0:T_tr"], s["entries"]["1:T_tr"]) >= ts.STRUCTURAL_BOUND - T1S_BOUND_SLACK
 
 
 def test_grid(ts):
@@ -88,8 +89,8 @@ def test_committed_page_is_rendered_from_results(ts):
         per = res[stage]["per_data"]
         assert len(per) == res[stage]["n_data"]
         for p in per:  # the headline D of each data reading is the minimum of its stored scores
-            assert ts._num(p["best"]["D"]) == pytest.approx(min(ts._num(v) for v in p["D_all"]), abs=1e-4)
+            assert ts._num(p["best"]["D"]) == pytest.approx(min(ts._num(v) for v in p["D_all"]), abs=T1S_STORED_ROUNDING_ATOL)
             assert len(p["D_all"]) == len(keys)
         assert res[stage]["closest"]["key"] == per[0]["key"]
         assert ts._num(per[0]["best"]["D"]) == min(ts._num(p["best"]["D"]) for p in per)
-        assert ts._num(per[0]["best"]["D"]) >= ts.STRUCTURAL_BOUND - 1e-9
+        assert ts._num(per[0]["best"]["D"]) >= ts.STRUCTURAL_BOUND - T1S_BOUND_SLACK

@@ -25,8 +25,7 @@ from scipy.optimize import brentq
 from scipy.special import expit
 
 from checks.tolerances import (
-    FLOW_EULER_SLACK,
-    FLOW_SOLVER_RTOL,
+    AGREE_HALF_LIFE_SLACK,
     AGREE_HEADLINE_KSTAR_FRACTION,
     AGREE_HEADLINE_KSTAR_FRACTION_BALANCED,
     AGREE_LIMIT_ATOL,
@@ -36,6 +35,9 @@ from checks.tolerances import (
     AGREE_THRESHOLD_R,
     AGREE_TTE_BALANCED_MAX,
     AGREE_TTE_FACTOR,
+    FLOW_EULER_SLACK,
+    FLOW_SOLVER_RTOL,
+    RES_IDENTITY_RTOL,
 )
 from lingrok.ledger.claims_common import settled_time
 from numerics.datasets import PlantedSpec, concentrated_test, planted_dataset
@@ -141,7 +143,7 @@ def test_one_bias_step_on_the_asymptote_is_eq10_with_eta(spec, c):
     target(err, label="one-step error / corrected")
     assert err <= AGREE_ONE_STEP_RTOL
     # closed form of the same step: -(||theta_hat||^2 / k0) sinh(c0) when b_hat = 0 (thm4.5-augmented-limit)
-    assert corrected == pytest.approx(-(theta_hat @ theta_hat / k0) * math.sinh(c0), rel=1e-9)
+    assert corrected == pytest.approx(-(theta_hat @ theta_hat / k0) * math.sinh(c0), rel=RES_IDENTITY_RTOL)
     # the paper's eq. (10) (no eta) makes the step 1/eta times too large: the measured discrepancy
     assert paper / measured == pytest.approx(1.0 / eta, rel=AGREE_ONE_STEP_RTOL)
 
@@ -176,11 +178,11 @@ def test_kick_relaxes_as_the_linearised_flow_with_a_threshold_at_its_half_life(s
     # threshold test around the predicted half-life
     assert db[np.searchsorted(ck, before)] > 0.5 and db[np.searchsorted(ck, after)] < 0.5
     # eq. (10) with w held fixed (rate M_bb = ||theta_hat||^2) relaxes at least as fast (Jensen on exp)
-    assert math.log(2.0) / M[-1, -1] <= s_half * (1 + 1e-9)
-    assert M[-1, -1] == pytest.approx(res.rate * eta, rel=1e-9)
+    assert math.log(2.0) / M[-1, -1] <= s_half * (1 + AGREE_HALF_LIFE_SLACK)
+    assert M[-1, -1] == pytest.approx(res.rate * eta, rel=RES_IDENTITY_RTOL)
     # limit: the unkicked run started on the asymptote stays at b_tilde = -log delta (b_hat = 0)
     assert abs(ctrl.b[-1] - res.b_inf) <= AGREE_LIMIT_ATOL
-    assert res.b_tilde == pytest.approx(res.b_inf, abs=1e-9)
+    assert res.b_tilde == pytest.approx(res.b_inf, abs=RES_IDENTITY_RTOL)
 
 
 # ---------------------------------------------------------------- from w = 0: phases, times, flow

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from checks.tolerances import PHASE_TIME_RTOL, VERIFY_STEADY_BIAS_ATOL
 from lingrok.ledger import claims_common as claims_common
 from lingrok.cli import main
 from lingrok.ledger.records import CONDITIONAL, ERROR, FAILS, HOLDS, Claim, ev, finding
@@ -152,8 +153,8 @@ def test_bias_steady_states_at_w0(n_pos, n_neg):
     X = rng.normal(size=(n_pos + n_neg, 2))
     y = np.r_[np.ones(n_pos), -np.ones(n_neg)]
     w = np.zeros(2)
-    assert logistic_steady_bias(X, y, w) == pytest.approx(math.log(n_pos / n_neg), abs=1e-12)
-    assert eq14_steady_bias(X, y, w) == pytest.approx(0.5 * math.log(n_pos / n_neg), abs=1e-12)
+    assert logistic_steady_bias(X, y, w) == pytest.approx(math.log(n_pos / n_neg), abs=VERIFY_STEADY_BIAS_ATOL)
+    assert eq14_steady_bias(X, y, w) == pytest.approx(0.5 * math.log(n_pos / n_neg), abs=VERIFY_STEADY_BIAS_ATOL)
 
 
 # ---------------------------------------------------------------- quick-scale pieces
@@ -216,10 +217,10 @@ def test_phase_and_grokking_time_verdicts_can_fail_and_say_why():
     from lingrok.ledger.claims_corrected import grokking_time_verdict
     from lingrok.ledger.claims_grokking import compare_time, phase_comparison_verdict
 
-    good = {"T_te": compare_time(100.0, 0.01, False, 101, False, 10_000, rtol=0.25),
-            "T_tr": compare_time(50.0, 0.01, False, 50, False, 10_000, rtol=0.25)}
-    bad = {"T_te": compare_time(100.0, 0.01, False, 400, False, 10_000, rtol=0.25),
-           "T_tr": compare_time(10_000.0, 0.01, True, 10_000, True, 10_000, rtol=0.25)}
+    good = {"T_te": compare_time(100.0, 0.01, False, 101, False, 10_000, rtol=PHASE_TIME_RTOL),
+            "T_tr": compare_time(50.0, 0.01, False, 50, False, 10_000, rtol=PHASE_TIME_RTOL)}
+    bad = {"T_te": compare_time(100.0, 0.01, False, 400, False, 10_000, rtol=PHASE_TIME_RTOL),
+           "T_tr": compare_time(10_000.0, 0.01, True, 10_000, True, 10_000, rtol=PHASE_TIME_RTOL)}
     ok, text = phase_comparison_verdict(_fake_rows({"A": good}), ("T_tr", "T_te"))
     assert ok and "2 of 2" in text
     ok, text = phase_comparison_verdict(_fake_rows({"A": good, "B": bad}), ("T_tr", "T_te"))
@@ -228,7 +229,7 @@ def test_phase_and_grokking_time_verdicts_can_fail_and_say_why():
     verdict, summary = grokking_time_verdict(ok, text, asym, 58.0)
     assert verdict == FAILS and "misses" in summary and "not settled by 10000 (censored)" in summary
     # nothing judged (every stated error too large) is no evidence for the claim
-    loose = {"T_te": compare_time(100.0, 0.9, False, 101, False, 10_000, rtol=0.25)}
+    loose = {"T_te": compare_time(100.0, 0.9, False, 101, False, 10_000, rtol=PHASE_TIME_RTOL)}
     ok, text = phase_comparison_verdict(_fake_rows({"A": loose}), ("T_te",))
     assert not ok and "not judged" in text
 

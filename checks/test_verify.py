@@ -188,7 +188,8 @@ def test_quick_verdicts_survive_an_independent_seed():
 
 
 def test_compare_time_judges_only_within_the_stated_error_and_flags_censoring():
-    from lingrok.ledger.claims_grokking import PHASE_TIME_RTOL, compare_time
+    from lingrok.ledger.claims_grokking import compare_time
+    from lingrok.ledger.thresholds import PHASE_TIME_RTOL
 
     rt = dict(rtol=PHASE_TIME_RTOL)
     assert compare_time(100.0, 0.01, False, 110, False, 1000, **rt)["status"] == "agrees"

@@ -23,25 +23,12 @@ from theory.stability import augmented_features, late_time_stability
 
 from lingrok.ledger.claims_common import at_time, even, fmt
 from lingrok.ledger.records import CONDITIONAL, FAILS, HOLDS, Claim, ev, finding
-from lingrok.ledger.thresholds import (  # noqa: F401 - the thresholds stay importable from here too
-    RATE_RTOL, KICK_BIG_RTOL, KICK_LOGISTIC_FACTOR, KICK_STABILITY_FACTOR, KICK_G_MAX, KICK_MAX_STEPS,
-    KICK_FIT_LO, KICK_FIT_HI, CLOSED_FORM_ODE_RTOL, LIMIT_KICK_RTOL, EQ14_RTOL, EQ14_ATOL,
-    EQ14_BALANCED_SCALE, EQ14_CATCH_RTOL, EQ14_WINDOW_DECADES,
+from lingrok.ledger.thresholds import (
+    CLOSED_FORM_ODE_RTOL, EQ14_ATOL, EQ14_BALANCED_SCALE, EQ14_CATCH_RTOL, EQ14_RTOL, EQ14_WINDOW_DECADES,
+    KICK_FIT_HI, KICK_FIT_LO, KICK_G_MAX, KICK_LOGISTIC_FACTOR, KICK_MAX_STEPS, KICK_STABILITY_FACTOR, LIMIT_KICK_RTOL, RATE_RTOL,
 )
 
-__all__ = [
-    "CHECKS",
-    "kick_experiment",
-    "eq14_balanced_atol",
-    "balanced_bias_check",
-    "eq14_verdict",
-    "RATE_RTOL",
-    "KICK_BIG_RTOL",
-    "CLOSED_FORM_ODE_RTOL",
-    "LIMIT_KICK_RTOL",
-    "EQ14_RTOL",
-    "EQ14_ATOL",
-]
+__all__ = ["CHECKS", "kick_experiment", "eq14_balanced_atol", "balanced_bias_check", "eq14_verdict"]
 
 
 # ---------------------------------------------------------------- kick test

@@ -21,27 +21,16 @@ from numerics.stability_measure import detect_period2, log_spaced_times, sample_
 from theory.grokking_time import asymptotic_test_time
 from theory.stability import augmented_features, late_time_stability, sharpness_at_init
 
-from lingrok.ledger.claims_bias import KICK_BIG_RTOL, RATE_RTOL, kick_experiment
+from lingrok.ledger.claims_bias import kick_experiment
 from lingrok.ledger.claims_common import even, fmt, settled_time
-from lingrok.ledger.claims_experiments import PARITY_TOL
-from lingrok.ledger.claims_grokking import (PHASE_STEP_SLACK, PHASE_TIME_RTOL, phase_comparison_verdict, phase_evidence,
-                                     phase_rows)
+from lingrok.ledger.claims_grokking import phase_comparison_verdict, phase_evidence, phase_rows
 from lingrok.ledger.records import FAILS, HOLDS, Claim, ev, finding, regime_verdict
-from lingrok.ledger.thresholds import (  # noqa: F401 - the thresholds stay importable from here too
-    IDENTITY_RTOL, CONTROL_MIN_OFFSET, GD_LIMIT_RTOL, T_TE_RTOL, FLOW_STATE_RTOL, EOS_END_LOW, EOS_END_HIGH,
-    EOS_SAMPLES, EOS_SV_SHARPNESS,
+from lingrok.ledger.thresholds import (
+    CONTROL_MIN_OFFSET, EOS_END_HIGH, EOS_END_LOW, EOS_SAMPLES, EOS_SV_SHARPNESS, FLOW_STATE_RTOL, GD_LIMIT_RTOL,
+    IDENTITY_RTOL, KICK_BIG_RTOL, PARITY_TOL, PHASE_STEP_SLACK, PHASE_TIME_RTOL, RATE_RTOL, T_TE_RTOL,
 )
 
-__all__ = [
-    "CHECKS",
-    "IDENTITY_RTOL",
-    "CONTROL_MIN_OFFSET",
-    "GD_LIMIT_RTOL",
-    "T_TE_RTOL",
-    "FLOW_STATE_RTOL",
-    "EOS_END_LOW",
-    "EOS_END_HIGH",
-]
+__all__ = ["CHECKS"]
 
 _STABLE_SV = ("S35-35", "S35-20", "S35-10", "S35-5")
 

@@ -17,19 +17,11 @@ from theory.stability import augmented_features, late_time_stability
 
 from lingrok.ledger.claims_common import censored_first, even, first_time, fmt, is_increasing, settled_time
 from lingrok.ledger.records import CONDITIONAL, FAILS, HOLDS, Claim, ev, finding, regime_verdict
-from lingrok.ledger.thresholds import (  # noqa: F401 - the thresholds stay importable from here too
-    ZETA_GROK, PARITY_TOL, FIG2_LEVEL, FIG4_DRIFT_FACTOR, PGD_EPS, PGD_COINCIDE_DECADES,
+from lingrok.ledger.thresholds import (
+    FIG2_LEVEL, FIG4_DRIFT_FACTOR, PARITY_TOL, PGD_COINCIDE_DECADES, PGD_EPS, ZETA_GROK,
 )
 
-__all__ = [
-    "CHECKS",
-    "ZETA_GROK",
-    "PARITY_TOL",
-    "FIG2_LEVEL",
-    "FIG4_DRIFT_FACTOR",
-    "PGD_EPS",
-    "PGD_COINCIDE_DECADES",
-]
+__all__ = ["CHECKS"]
 
 
 def _zetas(run, test: str, eps_values) -> list:

@@ -17,29 +17,12 @@ from theory.grokking_time import concentrated_test_accuracy, theorem_4_6_test_ti
 
 from lingrok.ledger.claims_common import at_time, censored_first, even, first_time, fmt, settled_time
 from lingrok.ledger.records import FAILS, HOLDS, Claim, ev, finding, regime_verdict
-from lingrok.ledger.thresholds import (  # noqa: F401 - the thresholds stay importable from here too
-    PHASE2_RISE, PHASE3_FALL, PHASE3_SLOPE_RTOL, PHASE2_DIP, HEADLINE_FACTOR, APPA2_SIGMAS, REM47_MIN_SHARE,
-    PHASE_TIME_RTOL, PHASE_END_FACTOR, PHASE_STEP_SLACK,
+from lingrok.ledger.thresholds import (
+    APPA2_SIGMAS, HEADLINE_FACTOR, PHASE2_DIP, PHASE2_RISE, PHASE3_FALL, PHASE3_SLOPE_RTOL, PHASE_END_FACTOR,
+    PHASE_STEP_SLACK, PHASE_TIME_RTOL, REM47_MIN_SHARE,
 )
 
-__all__ = [
-    "CHECKS",
-    "phase_analysis",
-    "measured_test_time",
-    "PHASE2_RISE",
-    "PHASE3_FALL",
-    "PHASE3_SLOPE_RTOL",
-    "PHASE2_DIP",
-    "HEADLINE_FACTOR",
-    "APPA2_SIGMAS",
-    "REM47_MIN_SHARE",
-    "PHASE_TIME_RTOL",
-    "PHASE_END_FACTOR",
-    "PHASE_STEP_SLACK",
-    "phase_rows",
-    "compare_time",
-    "phase_comparison_verdict",
-]
+__all__ = ["CHECKS", "phase_analysis", "measured_test_time", "phase_rows", "compare_time", "phase_comparison_verdict"]
 
 
 _STABLE_SV = ("S35-35", "S35-20", "S35-10", "S35-5")

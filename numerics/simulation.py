@@ -33,7 +33,7 @@ import numpy as np
 
 from numerics.validation import frozen
 
-__all__ = ["TimeRow", "LevelRow", "Simulation", "simulate", "simulate_batch", "PARITIES", "PGD_LOSS"]
+__all__ = ["TimeRow", "LevelRow", "Simulation", "simulate", "simulate_batch", "find_row", "PARITIES", "PGD_LOSS"]
 
 PARITIES = ("even", "odd")
 # PGD as in Section 5: radius 1, step 1/4, 20 steps, clean start; loss "margin" takes the same
@@ -137,17 +137,23 @@ class Simulation:
 
     def time(self, test: str, eps: float, parity: str) -> TimeRow:
         """The TimeRow for (test, eps, parity); KeyError if it was not computed."""
-        for row in self.times:
-            if row.test == test and row.eps == eps and row.parity == parity:
-                return row
-        raise KeyError(f"no time for test={test!r}, eps={eps}, parity={parity!r}")
+        return find_row(self.times, test=test, eps=eps, parity=parity)
 
     def level_time(self, test: str, level: float, parity: str) -> LevelRow:
         """The LevelRow for (test, level, parity); KeyError if it was not computed."""
-        for row in self.level_times:
-            if row.test == test and row.level == level and row.parity == parity:
-                return row
-        raise KeyError(f"no level time for test={test!r}, level={level}, parity={parity!r}")
+        return find_row(self.level_times, test=test, level=level, parity=parity)
+
+
+def find_row(rows, **key):
+    """The row of ``rows`` (TimeRow or LevelRow) whose fields equal ``key``; KeyError naming the key if none.
+
+    >>> find_row((LevelRow("test", 0.9, "all", 7, 5),), test="test", level=0.9, parity="all").T
+    7
+    """
+    for row in rows:
+        if all(getattr(row, k) == v for k, v in key.items()):
+            return row
+    raise KeyError("no row for " + ", ".join(f"{k}={v!r}" for k, v in key.items()))
 
 
 def _selections(t, parity: bool) -> dict:

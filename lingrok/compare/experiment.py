@@ -23,7 +23,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 import numpy as np
-from numerics.simulation import LevelRow, TimeRow
+from numerics.simulation import LevelRow, TimeRow, find_row
 from numerics.validation import frozen
 
 __all__ = ["PredictedTimes", "ExperimentResult", "run_experiment", "predict_times", "TimeRow", "LevelRow"]
@@ -114,17 +114,11 @@ class ExperimentResult:
 
     def time(self, test: str, eps: float, parity: str) -> TimeRow:
         """The TimeRow for (test, eps, parity); KeyError if it was not computed."""
-        for row in self.times:
-            if row.test == test and row.eps == eps and row.parity == parity:
-                return row
-        raise KeyError(f"no time for test={test!r}, eps={eps}, parity={parity!r}")
+        return find_row(self.times, test=test, eps=eps, parity=parity)
 
     def level_time(self, test: str, level: float, parity: str) -> LevelRow:
         """The LevelRow for (test, level, parity); KeyError if it was not computed."""
-        for row in self.level_times:
-            if row.test == test and row.level == level and row.parity == parity:
-                return row
-        raise KeyError(f"no level time for test={test!r}, level={level}, parity={parity!r}")
+        return find_row(self.level_times, test=test, level=level, parity=parity)
 
 
 def predict_times(X, y, tests: Mapping[str, tuple], *, eta: float, eps_values, alpha: float = 10.0,

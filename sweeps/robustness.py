@@ -3,14 +3,17 @@
     .venv/bin/python sweeps/robustness.py [--config default|quick] [--seed N] [--variants NAME ...]
                                           [--out docs/ledger/robustness]
 
-Each variant of lingrok.ledger.robustness.VARIANTS changes one of the paper's unstated choices (the
-support vectors' spread, the population gap, the box, the seeds, n and k per class) relative to the
-ledger's configuration; the sweep builds the whole ledger on the changed configuration (the same
-checks, thresholds, GD engine and float64 precision as ``lingrok verify``; every run's steps and
-checkpoints are in the result's "runs") and writes ``<out>/<variant>.json``: the variant, the
-configuration, the verdict and summary of every claim, the wall time and the code's commit. The
-summed-vs-mean variant is not a rerun: it runs GD both ways on the paper-regime set and records the
-largest difference of the iterates. ``lingrok verify`` reads these files (lingrok.ledger.robustness.attach).
+Each variant of lingrok.ledger.robustness.ALL_VARIANTS changes one of the paper's unstated choices (the
+support vectors' spread, the population gap, the box, the seeds, n and k per class, the loss reduction)
+relative to the ledger's configuration, or a combination of them (COMBINATIONS: every change of its parts
+at once); the sweep builds the ledger on the changed configuration (the same checks, thresholds, GD engine
+and float64 precision as ``lingrok verify``; every run's steps and checkpoints are in the result's "runs";
+a variant restricted to some claims, like the d = 1024 ones, runs those only) and writes
+``<out>/<variant>.json``: the variant, its choices and parts, the configuration, the verdict and summary of
+every claim, the wall time and the code's commit. A variant that changes the loss reduction runs every GD
+run of the ledger's context on the mean loss at eta N; the one-choice reduction variant also compares the
+two formulations' iterates on the paper-regime set. ``lingrok verify`` reads these files
+(lingrok.ledger.robustness.attach).
 Resumable GD state goes to ``<out>/.state/<variant>/`` (not committed).
 """
 
@@ -34,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from lingrok.commands.verify import build_ledger  # noqa: E402
 from lingrok.ledger.config import config_by_name  # noqa: E402
 from lingrok.ledger.records import json_safe  # noqa: E402
-from lingrok.ledger.robustness import REDUCTION_VARIANT, RESULTS_DIR, VARIANTS, result_file_name  # noqa: E402
+from lingrok.ledger.robustness import ALL_VARIANTS, REDUCTION_VARIANT, RESULTS_DIR, result_file_name  # noqa: E402
 
 # Summed vs mean loss: steps of the comparison, and the relative difference of the iterates below which they
 # are the same map up to rounding. eta_mean grad_mean = eta_sum grad_sum exactly in real arithmetic; float64
@@ -56,17 +59,21 @@ _START_COMMIT = _commit()  # HEAD when the sweep started: the code it imported (
 
 
 def _header(variant, base) -> dict:
-    return {"variant": variant.name, "choice": variant.choice, "description": variant.description,
+    return {"variant": variant.name, "choices": list(variant.choices), "parts": list(variant.parts),
+            "only_claims": None if variant.claims is None else list(variant.claims), "description": variant.description,
             "base_config": base.name, "base_seed": base.seed, "commit_before_run": _START_COMMIT,
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
 
-def run_variant(variant, base, out: Path, apply=None) -> dict:
-    """Build the ledger on ``variant.apply(base)`` (or ``apply(base)``); the JSON result (written to ``out``)."""
-    cfg = (apply or variant.apply)(base)
+def run_variant(variant, base, out: Path) -> dict:
+    """Build the ledger on ``variant.apply(base)`` (the base itself when apply is None); the JSON result.
+
+    A variant with ``claims`` runs those claims only (build_ledger's ``only``).
+    """
+    cfg = base if variant.apply is None else variant.apply(base)
     tic = time.perf_counter()
-    ledger, _ = build_ledger(cfg, state_dir=out / ".state" / variant.name.replace(" ", "_"), progress=True,
-                             robustness=False)
+    ledger, _ = build_ledger(cfg, state_dir=out / ".state" / result_file_name(variant.name)[:-5], progress=True,
+                             only=variant.claims, robustness=False)
     res = _header(variant, base) | {
         "how": "lingrok.commands.verify.build_ledger on the variant configuration: the ledger's checks and thresholds, "
                "float64 GD (numerics.runs, numba engine), the steps and checkpoints listed under runs",
@@ -107,10 +114,11 @@ def mean_loss_runs():
         context.simulate, context.simulate_batch = orig_sim, orig_batch
 
 
-def run_mean_variant(base, out: Path) -> dict:
-    """The ledger rerun with its GD runs on the mean loss at eta N, plus the iterate comparison of run_reduction."""
+def run_mean_variant(variant, base, out: Path) -> dict:
+    """The ledger rerun on ``variant``'s configuration with its GD runs on the mean loss at eta N; for the
+    one-choice REDUCTION_VARIANT also the iterate comparison of run_reduction."""
     with mean_loss_runs():
-        res = run_variant(REDUCTION_VARIANT, base, out, apply=lambda cfg: cfg)
+        res = run_variant(variant, base, out)
     gd_runs = {k: v for k, v in res["runs"].items() if k.startswith("gd:")}
     if not gd_runs or any(v.get("reduction") != "mean" for v in gd_runs.values()):
         raise RuntimeError("the mean-loss patch did not reach the context's GD runs (lingrok.ledger.context changed?)")
@@ -118,7 +126,8 @@ def run_mean_variant(base, out: Path) -> dict:
                    "eta_mean = N eta_sum (each run's provenance shows reduction = mean and the summed-loss eta it equals); "
                    "GD started outside the context stays on the sum: the kick test (thm4.5-ode, corr-a), the edge-of-stability "
                    "detection (corr-e) and the step-resolved reruns of the phase brackets (phases, corr-d)")
-    res["iterates"] = run_reduction(base, out)
+    if variant is REDUCTION_VARIANT:
+        res["iterates"] = run_reduction(base, out)
     return res
 
 
@@ -150,7 +159,7 @@ def verdict_table(directory: Path, base: dict) -> str:
     """Markdown table: claim x variant verdicts from the result files in ``directory`` (base: claim id -> verdict)."""
     short = {"holds": "H", "fails": "F", "holds-under-conditions": "C", "error": "E"}
     results = [json.loads(p.read_text()) for p in sorted(directory.glob("*.json"))]
-    order = {v.name: i for i, v in enumerate(VARIANTS)}
+    order = {v.name: i for i, v in enumerate(ALL_VARIANTS)}
     results = sorted((r for r in results if "claims" in r), key=lambda r: order.get(r["variant"], len(order)))
     names = [r["variant"] for r in results]
     lines = ["| claim | base | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
@@ -177,10 +186,13 @@ def main(argv=None) -> int:
                                   for c in page["claims"]}))
         return 0
     out.mkdir(parents=True, exist_ok=True)
-    chosen = [v for v in VARIANTS + (REDUCTION_VARIANT,) if not args.variants or v.name in args.variants]
+    unknown = set(args.variants or ()) - {v.name for v in ALL_VARIANTS}
+    if unknown:
+        p.error(f"unknown variants {sorted(unknown)}; known: {[v.name for v in ALL_VARIANTS]}")
+    chosen = [v for v in ALL_VARIANTS if not args.variants or v.name in args.variants]
     for v in chosen:
         print(f"[robustness] variant {v.name} on the {base.name} configuration", file=sys.stderr, flush=True)
-        res = run_mean_variant(base, out) if v is REDUCTION_VARIANT else run_variant(v, base, out)
+        res = run_mean_variant(v, base, out) if "reduction" in v.choices else run_variant(v, base, out)
         (out / result_file_name(v.name)).write_text(json.dumps(res, indent=1) + "\n")
         verdicts = res.get("claims", {})
         print(f"[robustness] {v.name}: {res['seconds']} s; "

@@ -44,6 +44,7 @@ class VerifyConfig:
         flow_set: stable set on which the gradient flow is compared with GD.
         stable_box, stable_sv_spread: box half-width and support-vector spread of the stable sets (PlantedSpec's
             box and sv_spread; the paper states neither for its construction: the robustness variants change them).
+        d1024_box, d1024_sv_spread: the same two choices for the d = 1024 set (the d = 1024 robustness variants).
     """
 
     name: str
@@ -73,6 +74,8 @@ class VerifyConfig:
     flow_set: str
     stable_box: float = 5.0
     stable_sv_spread: float | None = None
+    d1024_box: float = 5.0
+    d1024_sv_spread: float | None = None
 
     def stable_spec(self, key: str, d: int = 2) -> PlantedSpec:
         """The PlantedSpec of stable set ``key`` (in dimension ``d``)."""

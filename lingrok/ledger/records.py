@@ -34,6 +34,7 @@ __all__ = [
     "Ledger",
     "VariantOutcome",
     "Robustness",
+    "flip_causes",
     "robustness_summary",
     "ev",
     "finding",
@@ -98,21 +99,29 @@ class Claim:
 
 @dataclass(frozen=True)
 class VariantOutcome:
-    """The verdict of one claim under one variant of an unstated choice (lingrok.ledger.robustness).
+    """The verdict of one claim under one variant of the unstated choices (lingrok.ledger.robustness).
 
     Attributes:
-        variant: the variant's name ("sv_spread=2"); choice: the choice it changes ("sv_spread").
+        variant: the variant's name ("sv_spread=2", "sv_spread=2 & seed+1").
+        choices: every choice it changes (("sv_spread",); ("sv_spread", "seed") for that combination).
         verdict: one of :data:`VERDICTS`, or None when the variant was not run (``note`` says why).
         note: the check's one-sentence summary under the variant, or why it was not run.
         censored: some time of the check was cut off by the run's horizon under the variant (its summary
             says "censored" or "not settled"): that part of the verdict is a bound, not a measurement.
+        parts: the one-choice variants a combination is made of, by name (() for a one-choice variant).
     """
 
     variant: str
-    choice: str
+    choices: tuple
     verdict: str | None
     note: str
     censored: bool = False
+    parts: tuple = ()
+
+    @property
+    def components(self) -> frozenset:
+        """The one-choice variants it is made of (itself for a one-choice variant)."""
+        return frozenset(self.parts or (self.variant,))
 
 
 @dataclass(frozen=True)
@@ -122,11 +131,13 @@ class Robustness:
     Attributes:
         base_verdict: the check's verdict on the ledger's own configuration.
         outcomes: one :class:`VariantOutcome` per variant that applies to the claim (empty: none applies).
-        summary: "holds under all ...", "fails under all ...", "depends on <choice> ...", "no variant applies: ...",
+        summary: "holds under all ...", "fails under all ...", "depends on <choices> ...", "no variant applies: ...",
             or "not tested ...".
         verdict_of_record: base_verdict, or holds-under-conditions when it depends on a choice.
         conditions: for a dependence: which value of which choice gives which verdict (else None).
         source: where the variants' results were read from.
+        depends_on: the causes of the flips, each a tuple of choices (one choice, or several that flip the
+            verdict only together); () when the verdict never changes.
     """
 
     base_verdict: str
@@ -135,16 +146,41 @@ class Robustness:
     verdict_of_record: str
     conditions: str | None
     source: str
+    depends_on: tuple = ()
+
+
+def flip_causes(base_verdict: str, outcomes) -> dict:
+    """variant name -> the causes of its flip, for every outcome whose verdict differs from ``base_verdict``.
+
+    A cause is a minimal set of one-choice variants whose own run (alone, or as a combination of exactly
+    those) also flips the verdict: the flip of "sv_spread=2 & box x2" is caused by sv_spread=2 when
+    sv_spread=2 alone flips and box x2 alone does not, by both (two causes) when each flips alone, and by
+    the pair jointly when neither does or when neither was run. Not run and raising outcomes take no part.
+    Each cause is returned as the frozenset of its one-choice variants' names.
+    """
+    tried = [o for o in outcomes if o.verdict not in (None, ERROR)]
+    flipped = {o.components for o in tried if o.verdict != base_verdict}
+    out = {}
+    for o in tried:
+        if o.verdict == base_verdict:
+            continue
+        subsets = [s for s in flipped if s <= o.components]
+        out[o.variant] = tuple(sorted((s for s in subsets if not any(t < s for t in subsets)), key=sorted))
+    return out
 
 
 def robustness_summary(base_verdict: str, outcomes, *, source: str, reason: str | None = None) -> Robustness:
     """Summarise the per-variant verdicts of one claim against its base verdict.
 
     Holds / fails / holds-under-conditions "under all" when every variant that was run gives the base
-    verdict; "depends on <choices>" when some give another (the verdict of record is then
-    holds-under-conditions, its conditions naming which variants give which verdict). Variants not run
-    (verdict None) or whose check raised (``error``) decide nothing and are named. ``reason``: why no
-    variant applies, when ``outcomes`` is empty.
+    verdict. Otherwise the verdict "depends on" the choices that cause the flips (:func:`flip_causes`:
+    a combination's flip is charged to the smallest group of its parts that flips on its own, so a flip under
+    sv_spread=2 alone and under sv_spread=2 & box x2 depends on sv_spread, not on box; a group of several
+    choices is named as "a with b"); the verdict of record is then holds-under-conditions, its conditions
+    naming which variants give which verdict. A combination that gives the base verdict back although one of
+    its parts flips it alone is named too ("undone by"): that flip does not survive the other change (e.g.
+    a redraw of the seeds). Variants not run (verdict None) or whose check raised (``error``) decide
+    nothing and are named. ``reason``: why no variant applies, when ``outcomes`` is empty.
     """
     outcomes = tuple(outcomes)
     if not outcomes:
@@ -159,15 +195,26 @@ def robustness_summary(base_verdict: str, outcomes, *, source: str, reason: str 
     if not flips:
         return Robustness(base_verdict, outcomes, f"{base_verdict} under all {len(tried)} variants run{tail}",
                           base_verdict, None, source)
-    choices = list(dict.fromkeys(o.choice for o in flips))
+    causes = flip_causes(base_verdict, outcomes)
+    by_components = {o.components: o for o in tried}
+    depends = []
+    for o in flips:
+        for cause in causes[o.variant]:
+            owner = by_components[cause]  # the run of exactly that group (it flipped: that is why it is a cause)
+            if owner.choices not in depends:
+                depends.append(tuple(owner.choices))
     same = [o.variant for o in tried if o.verdict == base_verdict]
     by_verdict = {}
     for o in flips:
         by_verdict.setdefault(o.verdict, []).append(o.variant)
-    conditions = (f"depends on {', '.join(choices)}: {base_verdict} with the base construction"
+    undone = [f"{c.variant} gives {base_verdict} again ({', '.join(sorted(c.components - f.components))} "
+              f"undoes {f.variant})"
+              for f in flips for c in tried if c.verdict == base_verdict and f.components < c.components]
+    conditions = (f"depends on {', '.join(' with '.join(d) for d in depends)}: {base_verdict} with the base construction"
                   + (f" and under {', '.join(same)}" if same else "") + "; "
-                  + "; ".join(f"{v} under {', '.join(names)}" for v, names in by_verdict.items()))
-    return Robustness(base_verdict, outcomes, conditions + tail, CONDITIONAL, conditions, source)
+                  + "; ".join(f"{v} under {', '.join(names)}" for v, names in by_verdict.items())
+                  + (f"; not surviving a further change: {'; '.join(undone)}" if undone else ""))
+    return Robustness(base_verdict, outcomes, conditions + tail, CONDITIONAL, conditions, source, tuple(depends))
 
 
 @dataclass(frozen=True)
@@ -317,9 +364,9 @@ def _robustness_dict(r: Robustness | None):
     if r is None:
         return None
     return {"base_verdict": r.base_verdict, "summary": r.summary, "verdict_of_record": r.verdict_of_record,
-            "conditions": r.conditions, "source": r.source,
-            "variants": [{"variant": o.variant, "choice": o.choice, "verdict": o.verdict, "censored": o.censored, "note": o.note}
-                         for o in r.outcomes]}
+            "conditions": r.conditions, "source": r.source, "depends_on": [list(d) for d in r.depends_on],
+            "variants": [{"variant": o.variant, "choices": list(o.choices), "parts": list(o.parts), "verdict": o.verdict,
+                          "censored": o.censored, "note": o.note} for o in r.outcomes]}
 
 
 def ledger_to_dict(ledger: Ledger) -> dict:
@@ -394,8 +441,9 @@ def render_markdown(ledger: Ledger, figures: Mapping[str, str] | None = None) ->
         f"{ledger.seconds:.0f} s. Every verdict is computed from the evidence below with the named thresholds "
         "listed as tolerances (lingrok/ledger/thresholds.py); times count GD steps unless stated otherwise. "
         "Robustness: each claim's check rerun with one of the paper's unstated choices changed (support-vector "
-        "spread, population gap, box, seeds, n and k per class, summed vs mean loss); a verdict that changes with "
-        "a choice is recorded as holds-under-conditions naming it.",
+        "spread, population gap, box, seeds, n and k per class, summed vs mean loss) and under combinations of "
+        "them; a verdict that changes with a choice is recorded as holds-under-conditions naming it (a "
+        "combination's change is charged to the smallest group of its choices that changes the verdict alone).",
         "",
         "| claim | kind | verdict | robustness | summary |",
         "|---|---|---|---|---|",
@@ -422,8 +470,8 @@ def render_markdown(ledger: Ledger, figures: Mapping[str, str] | None = None) ->
             r = f.robustness
             out += ["", f"**Robustness** (base verdict {r.base_verdict}; variants from `{r.source}`). {r.summary}"]
             if r.outcomes:
-                out += ["", "| variant | choice | verdict | censored | under the variant |", "|---|---|---|---|---|"]
-                out += [f"| {_md_cell(o.variant)} | {o.choice} | {o.verdict or 'not run'} | {'yes' if o.censored else ''} | "
+                out += ["", "| variant | choices | verdict | censored | under the variant |", "|---|---|---|---|---|"]
+                out += [f"| {_md_cell(o.variant)} | {', '.join(o.choices)} | {o.verdict or 'not run'} | {'yes' if o.censored else ''} | "
                         f"{_md_cell(o.note)} |" for o in r.outcomes]
         if f.evidence:
             out += ["", "| evidence | value | how obtained | source | tolerance |", "|---|---|---|---|---|"]

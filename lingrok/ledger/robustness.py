@@ -33,8 +33,12 @@ from lingrok.ledger.records import ERROR, Robustness, VariantOutcome, robustness
 __all__ = [
     "CHOICES",
     "Variant",
+    "combine",
     "VARIANTS",
     "REDUCTION_VARIANT",
+    "D1024_VARIANTS",
+    "COMBINATIONS",
+    "ALL_VARIANTS",
     "CLAIM_CHOICES",
     "NO_VARIANT_REASON",
     "RESULTS_DIR",
@@ -99,39 +103,105 @@ def _k(cfg):
 
 @dataclass(frozen=True)
 class Variant:
-    """A named change of one unstated choice relative to the ledger's configuration.
+    """A named change of one or more unstated choices relative to the ledger's configuration.
 
     Attributes:
-        name: short label ("sv_spread=2").
-        choice: key of :data:`CHOICES`.
+        name: short label ("sv_spread=2"; a combination joins its parts' names with " & ": "sv_spread=2 & box x2").
+        choices: keys of :data:`CHOICES` it changes, every one of them (one for a one-choice variant).
         description: what changes, in words (base value -> variant value).
         apply: VerifyConfig -> VerifyConfig (None: not a configuration change, see REDUCTION_VARIANT).
+        parts: names of the one-choice variants a combination is made of (() for a one-choice variant):
+            the summary rule (lingrok.ledger.records.robustness_summary) compares a combination with its parts.
+        claims: the only claims the variant is run on (None: every claim whose CLAIM_CHOICES include its choices);
+            the d = 1024 variants change a set that only table1-dimension reads.
     """
 
     name: str
-    choice: str
+    choices: tuple
     description: str
     apply: Callable | None = None
+    parts: tuple = ()
+    claims: tuple | None = None
+
+    @property
+    def components(self) -> tuple:
+        """The one-choice variants it is made of: its parts, or itself."""
+        return self.parts or (self.name,)
+
+
+def combine(*parts: Variant) -> Variant:
+    """The variant that makes every change of ``parts`` (one-choice variants of different choices) at once.
+
+    A seed variant rebuilds the whole configuration (config_by_name at the shifted seed), so it is applied
+    first and the other changes on top of it. The loss reduction is not a configuration change: the sweep
+    runs a combination that contains it under its mean-loss patch.
+    """
+    if len(parts) < 2 or any(p.parts for p in parts):
+        raise ValueError(f"`parts` must be two or more one-choice variants, got {[p.name for p in parts]}")
+    choices = tuple(c for p in parts for c in p.choices)
+    if len(set(choices)) != len(choices):
+        raise ValueError(f"`parts` must change different choices, got {choices}")
+    ordered = sorted(parts, key=lambda p: p.choices != ("seed",))
+
+    def apply(cfg):
+        for p in ordered:
+            if p.apply is not None:
+                cfg = p.apply(cfg)
+        return cfg
+
+    return Variant(" & ".join(p.name for p in parts), choices, "; ".join(f"{p.name}: {p.description}" for p in parts),
+                   apply, tuple(p.name for p in parts))
+
+
+def _one(name, choice, description, apply=None, claims=None):
+    return Variant(name, (choice,), description, apply, (), claims)
 
 
 VARIANTS = (
-    Variant("sv_spread=2", "sv_spread", "support vectors uniform in a radius-2 ball around the hyperplane's foot point "
-            "+-(gamma/2) w_true (base: uniform on the whole box section); paper-regime and stable sets", _sv_spread),
-    Variant("gap x2", "gap", "population gap doubled on the stable sets (0.02 -> 0.04 in the default configuration); "
-            "the paper-regime sets (gap 0) get a gap of one margin gamma", _gap),
-    Variant("box x2", "box", "input box [-5, 5]^d -> [-10, 10]^d on the paper-regime and stable sets (eta stays 1e-2 on "
-            "the paper's sets; the stable eta follows lambda_max(H0))", _box),
-    Variant("seed+1", "seed", "every data and test seed shifted by 1 (an independent draw of every set)", _seed(1)),
-    Variant("seed+2", "seed", "every data and test seed shifted by 2", _seed(2)),
-    Variant("n x2", "n", "points per class doubled, support vectors per class unchanged (paper set 1000 -> 2000 per "
-            "class, stable sets 100 -> 200)", _n),
-    Variant("k x2", "k", "support vectors per class doubled, points per class unchanged (paper set 350 -> 700, stable "
-            "S(35, 20) -> S(70, 40), ...)", _k),
+    _one("sv_spread=2", "sv_spread", "support vectors uniform in a radius-2 ball around the hyperplane's foot point "
+         "+-(gamma/2) w_true (base: uniform on the whole box section); paper-regime and stable sets", _sv_spread),
+    _one("gap x2", "gap", "population gap doubled on the stable sets (0.02 -> 0.04 in the default configuration); "
+         "the paper-regime sets (gap 0) get a gap of one margin gamma", _gap),
+    _one("box x2", "box", "input box [-5, 5]^d -> [-10, 10]^d on the paper-regime and stable sets (eta stays 1e-2 on "
+         "the paper's sets; the stable eta follows lambda_max(H0))", _box),
+    _one("seed+1", "seed", "every data and test seed shifted by 1 (an independent draw of every set)", _seed(1)),
+    _one("seed+2", "seed", "every data and test seed shifted by 2", _seed(2)),
+    _one("seed+3", "seed", "every data and test seed shifted by 3", _seed(3)),
+    _one("seed+4", "seed", "every data and test seed shifted by 4", _seed(4)),
+    _one("n x2", "n", "points per class doubled, support vectors per class unchanged (paper set 1000 -> 2000 per "
+         "class, stable sets 100 -> 200)", _n),
+    _one("k x2", "k", "support vectors per class doubled, points per class unchanged (paper set 350 -> 700, stable "
+         "S(35, 20) -> S(70, 40), ...)", _k),
 )
 
 #: Not a configuration change: the sweep runs the context's GD on the mean loss at eta N (module docstring).
-REDUCTION_VARIANT = Variant("mean loss, eta x N", "reduction", "every GD run of the ledger on the mean loss with "
-                            "eta_mean = N eta_sum instead of the summed loss with eta_sum (the same GD map in exact arithmetic)")
+REDUCTION_VARIANT = _one("mean loss, eta x N", "reduction", "every GD run of the ledger on the mean loss with "
+                         "eta_mean = N eta_sum instead of the summed loss with eta_sum (the same GD map in exact arithmetic)")
+
+#: The d = 1024 set of table1-dimension (reduced N, the paper's eta): the variants above leave its construction
+#: alone (the seed variants redraw it); these change it, and only table1-dimension reads it.
+D1024_VARIANTS = (
+    _one("sv_spread=2 on d1024", "sv_spread", "support vectors of the d = 1024 set uniform in a radius-2 ball "
+         "around the foot point (base: uniform on the box section); no other set changes",
+         lambda cfg: dataclasses.replace(cfg, d1024_sv_spread=2.0), ("table1-dimension",)),
+    _one("box x2 on d1024", "box", "box of the d = 1024 set [-5, 5]^1024 -> [-10, 10]^1024 (eta stays 1e-2); "
+         "no other set changes", lambda cfg: dataclasses.replace(cfg, d1024_box=2 * cfg.d1024_box), ("table1-dimension",)),
+)
+
+_BY_NAME = {v.name: v for v in VARIANTS + (REDUCTION_VARIANT,)}
+
+#: Combinations that test the choice-dependent verdicts: the two choices that flipped verdicts one at a time
+#: (sv_spread, box) together, each of them on independent redraws, and sv_spread on the mean loss.
+COMBINATIONS = tuple(combine(*(_BY_NAME[n] for n in names)) for names in (
+    ("sv_spread=2", "box x2"),
+    ("sv_spread=2", "seed+1"),
+    ("sv_spread=2", "seed+2"),
+    ("box x2", "seed+1"),
+    ("sv_spread=2", "mean loss, eta x N"),
+))
+
+#: Every variant, in the order of the ledger's tables.
+ALL_VARIANTS = VARIANTS + (REDUCTION_VARIANT,) + D1024_VARIANTS + COMBINATIONS
 
 #: The choices each claim's verdict can depend on. A claim without a data set has none (see NO_VARIANT_REASON).
 _GD = ("sv_spread", "gap", "box", "seed", "reduction", "n", "k")
@@ -146,14 +216,16 @@ NO_VARIANT_REASON = {
 
 
 def variant_by_name(name: str) -> Variant:
-    for v in VARIANTS + (REDUCTION_VARIANT,):
+    for v in ALL_VARIANTS:
         if v.name == name:
             return v
-    raise ValueError(f"`name` must be one of {[v.name for v in VARIANTS + (REDUCTION_VARIANT,)]}, got {name!r}")
+    raise ValueError(f"`name` must be one of {[v.name for v in ALL_VARIANTS]}, got {name!r}")
 
 
 def result_file_name(name: str) -> str:
-    return name.replace(" ", "_").replace("=", "-").replace("+", "p").replace(",", "") + ".json"
+    """"sv_spread=2 & seed+1" -> "sv_spread-2_and_seedp1.json" (no shell-special characters)."""
+    return (name.replace(" & ", "_and_").replace(" ", "_").replace("=", "-").replace("+", "p").replace(",", "")
+            + ".json")
 
 
 def load_results(config: VerifyConfig, directory: Path | None = None) -> dict:
@@ -182,18 +254,17 @@ def claim_robustness(claim_id: str, base_verdict: str, results: dict, *, source:
     if not choices:
         return robustness_summary(base_verdict, (), source=source, reason=NO_VARIANT_REASON[claim_id])
     outcomes = []
-    for v in VARIANTS + (REDUCTION_VARIANT,):
-        if v.choice not in choices:
+    for v in ALL_VARIANTS:
+        if not set(v.choices) <= set(choices) or (v.claims is not None and claim_id not in v.claims):
             continue
         res = results.get(v.name)
-        if res is None:
-            outcomes.append(VariantOutcome(v.name, v.choice, None, "not run (no sweep result for this configuration)"))
-            continue
-        claim = res["claims"].get(claim_id)
+        claim = None if res is None else res["claims"].get(claim_id)
         if claim is None:
-            outcomes.append(VariantOutcome(v.name, v.choice, None, "not run (claim absent from the sweep result)"))
+            why = "no sweep result for this configuration" if res is None else "claim absent from the sweep result"
+            outcomes.append(VariantOutcome(v.name, v.choices, None, f"not run ({why})", parts=v.parts))
             continue
-        outcomes.append(VariantOutcome(v.name, v.choice, claim["verdict"], claim["summary"], _censored(claim["summary"])))
+        outcomes.append(VariantOutcome(v.name, v.choices, claim["verdict"], claim["summary"], _censored(claim["summary"]),
+                                       v.parts))
     return robustness_summary(base_verdict, tuple(outcomes), source=source)
 
 

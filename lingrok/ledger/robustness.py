@@ -4,13 +4,17 @@ The paper states its data only as "support vectors on the margin hyperplanes, th
 [-5, 5]^d" with eta = 1e-2. Everything else is a choice of this project (numerics.datasets): how far the
 support vectors spread along their hyperplane, the gap between them and the population, the box, the
 seeds, the sizes n and k per class, and whether the loss is summed or averaged. A :class:`Variant`
-changes exactly one of these relative to the ledger's configuration; the sweep (``sweeps/robustness.py``)
-reruns every claim check on every variant and writes one JSON file per variant under
-``docs/ledger/robustness/``; :func:`attach` reads them when the ledger is built and gives each finding
-a :class:`lingrok.ledger.records.Robustness`: the variants tried, the verdict under each, and the
-summary of :func:`lingrok.ledger.records.robustness_summary` ("holds under all", "fails under all",
-or "depends on <choice>"). A verdict that depends on a choice becomes holds-under-conditions, naming
-the choice and which value gives which verdict: the verdict of record is the one that survives.
+changes one of these relative to the ledger's configuration (:data:`VARIANTS`, :data:`REDUCTION_VARIANT`,
+and :data:`D1024_VARIANTS` for the d = 1024 set of table1-dimension) or several at once
+(:data:`COMBINATIONS`, built by :func:`combine`: a combination names every choice it changes and the
+one-choice variants it is made of). The sweep (``sweeps/robustness.py``) reruns every claim check on
+every variant and writes one JSON file per variant under ``docs/ledger/robustness/``; :func:`attach`
+reads them when the ledger is built and gives each finding a :class:`lingrok.ledger.records.Robustness`:
+the variants tried, the verdict under each, and the summary of
+:func:`lingrok.ledger.records.robustness_summary` ("holds under all", "fails under all", or "depends on
+<choices>", a combination's change charged to the smallest group of its parts that changes the verdict
+on its own). A verdict that depends on a choice becomes holds-under-conditions, naming the choice and
+which value gives which verdict: the verdict of record is the one that survives.
 
 The summed and the mean loss give the same GD map when eta_mean = N eta_sum (the gradient of the mean
 is the gradient of the sum over N), but not the same float64 iterates: in the paper's period-2 regime

@@ -323,6 +323,17 @@ LARGE_STEP_SECANT_ULPS = 64.0
 LARGE_STEP_CHAOTIC_ETA_JITTER = 1e-9
 LARGE_STEP_CHAOTIC_MISS = 3.0
 
+# The escape model of the chaotic class (theory/large_step_escape.py, checks/test_large_step_escape.py).
+# survival_quantile inverts S = exp(-sum kappa_k dt_k) on one piece: a subtraction, a division and an
+# addition after a cumulative sum of at most a few products, each one rounding (u = eps / 2); 16 eps
+# bounds them with room (the inputs of the test are exact binary fractions or one log).
+ESCAPE_QUANTILE_RTOL = 16 * FLOAT64_EPS
+# escape_rate on synthetic exponential escape steps: log(n_B / n_W) has the binomial standard deviation
+# sqrt((1 - p) / (n_B p)), p = n_W / n_B (delta method); the test allows ESCAPE_RATE_SIGMAS of it, plus
+# the discretisation of integer escape steps (a geometric law with the same per-step survival e^-kappa
+# has exactly the rate kappa, so none). 5 sigma: a fixed seed, far from the edge.
+ESCAPE_RATE_SIGMAS = 5.0
+
 
 # --- CLI fuzzing (checks/test_cli_fuzz.py) ---
 # Largest step count (or other count) a fuzzed command may be handed and run: 1e3 GD steps on the

@@ -116,7 +116,8 @@ def evaluate(stream):
 
 
 def _fmt(v):
-    return f"{v:.3g}" if v >= 1e4 else f"{v:.0f}"
+    """Steps as the docs print them: 1351, 2.47e4."""
+    return f"{v:.3g}".replace("e+0", "e") if v >= 1e4 else f"{v:.0f}"
 
 
 def table(rows):

@@ -25,7 +25,7 @@ above 1/2 until the model's fold, the end is the fold (the 2-cycle's own end, an
 ``theta <- theta + eta sum_i sigma(-z_i^T theta) z_i`` (eqs. (3)-(5) of arXiv:2602.08302) for a window
 of ``W_k = min(max_window, max(20, window_fraction t_k))`` steps. A member has *escaped* at the first
 step its alternation amplitude ``max_j |theta_j(s) - 2 theta_j(s+1) + theta_j(s+2)| / 4`` falls below
-``rel`` times the model's amplitude |delta(t_k)| (three decades at the registered ``rel = 1e-3``: far
+``escape_fraction`` times the model's amplitude |delta(t_k)| (three decades at the registered 1e-3: far
 below the cycle, the linear decay of the non-oscillating path has taken over). Escapes in the first
 ``B_k = W_k // 5`` steps are the ensemble's relaxation from the model's state onto GD's attractor and are
 discarded (burn-in); with n_B members left after it and n_W at the window's end,
@@ -66,7 +66,7 @@ from scipy.special import expit
 from theory.large_step import CyclePrediction, predict_cycle
 from theory.validation import dataset, positive_scalar
 
-__all__ = ["EscapePrediction", "escape_steps", "predict_escape", "survival_quantile"]
+__all__ = ["EscapePrediction", "escape_rate", "escape_steps", "predict_escape", "survival_quantile"]
 
 _MIN_WINDOW = 20  # steps: below this the burn-in (W // 5) is under 4 steps
 _INIT_NOISE = 1e-3  # relative size of the ensemble's initial spread around c + delta
@@ -84,7 +84,7 @@ class EscapePrediction:
         early: t at which S = 0.9 (or the fold end).  late: t at which S = 0.1 (or the fold end).
         escaped: S reaches 1/2 before the fold end (False: the median is the fold end).
         fold_end: the reduced model's end of the cycle (:attr:`CyclePrediction.end`).
-        members: ensemble size.  rel: escape threshold relative to |delta(t_k)|.
+        members: ensemble size.  escape_fraction: escape threshold relative to |delta(t_k)|.
         ensemble_steps: GD-map evaluations spent (members times the sum of the windows).
     """
 
@@ -98,28 +98,28 @@ class EscapePrediction:
     escaped: bool
     fold_end: float
     members: int
-    rel: float
+    escape_fraction: float
     ensemble_steps: int
 
 
-def escape_steps(Z, eta, c, delta, *, members, window, rel, seed) -> np.ndarray:
+def escape_steps(Z, eta, c, delta, *, members, window, escape_fraction, seed) -> np.ndarray:
     """Steps at which an ensemble started on the cycle c + delta stops alternating under the GD map.
 
     Each member starts at ``c + delta + 1e-3 |delta| xi`` (xi standard normal from
     ``numpy.random.default_rng(seed)``) and follows ``theta <- theta + eta sum_i sigma(-z_i^T theta) z_i``.
     Its escape step is the first s (0-based) with ``max_j |theta_j(s) - 2 theta_j(s+1) + theta_j(s+2)| / 4``
-    below ``rel |delta|``; ``window + 1`` if that never happens within ``window`` steps.
+    below ``escape_fraction |delta|``; ``window + 1`` if that never happens within ``window`` steps.
 
     Args:
         Z: (N, p) augmented features z_i = y_i (x_i, 1).  eta: step size of the summed loss.
         c, delta: (p,) the model's centre and cycle vector.  members: ensemble size.
-        window: steps.  rel: threshold relative to |delta|.  seed: the ensemble's seed.
+        window: steps.  escape_fraction: threshold relative to |delta|.  seed: the ensemble's seed.
 
     Returns:
         (members,) int array of escape steps in [0, window + 1].
     """
     rng = np.random.default_rng(seed)
-    floor = rel * float(np.linalg.norm(delta))
+    floor = escape_fraction * float(np.linalg.norm(delta))
     theta = c + delta + _INIT_NOISE * float(np.linalg.norm(delta)) * rng.standard_normal((members, c.size))
     out = np.full(members, window + 1)
     prev2, prev1 = None, theta
@@ -133,7 +133,23 @@ def escape_steps(Z, eta, c, delta, *, members, window, rel, seed) -> np.ndarray:
     return out
 
 
-def _rate(esc, members, window, burn):
+def escape_rate(esc, members, window, burn) -> float:
+    """Maximum-likelihood escape rate per step from an ensemble's escape steps (module docstring).
+
+    kappa = log(n_B / n_W) / (window - burn) with n_B members left after the burn-in and n_W at the
+    window's end: the rate of an exponential survival n_W / n_B = exp(-kappa (window - burn)). Edge
+    cases: n_W = 0 reads as half a member left (log(2 n_B)); n_B = 0 (all gone within the burn-in) as
+    log(2 members) / burn.
+
+    >>> escape_rate(np.array([5, 60, 61, 200, 201]), 5, 200, 40)   # 4 after the burn-in, 1 at the end
+    0.008664339756999316
+
+    Args:
+        esc: (members,) escape steps (:func:`escape_steps`; > window: never escaped).
+        members: ensemble size.  window: steps.  burn: burn-in steps (0 < burn < window).
+    """
+    if not (0 < burn < window):
+        raise ValueError(f"need 0 < `burn` < `window`, got {burn}, {window}")
     n_b = int(np.sum(esc > burn))
     n_w = int(np.sum(esc > window))
     if n_b == 0:  # all gone within the burn-in: faster than the burn-in resolves
@@ -163,7 +179,7 @@ def survival_quantile(t, hazard, level, fallback) -> float:
 
 
 def predict_escape(X, y, *, eta, prediction: CyclePrediction | None = None, members=64, max_window=250,
-                   window_fraction=0.5, rel=1e-3, t_min=10.0, seed=0, t_max=2e5,
+                   window_fraction=0.5, escape_fraction=1e-3, t_min=10.0, seed=0, t_max=2e5,
                    max_evaluations=20_000) -> EscapePrediction:
     """Median escape time of GD from the chaotic 2-cycle (module docstring), and its 10-90% interval.
 
@@ -172,7 +188,7 @@ def predict_escape(X, y, *, eta, prediction: CyclePrediction | None = None, memb
         prediction: the reduced model's :class:`CyclePrediction` for (X, y, eta); computed with
             ``predict_cycle(t_max=t_max, max_evaluations=max_evaluations)`` when None.
         members: ensemble size.  max_window, window_fraction: W_k = min(max_window, max(20,
-            window_fraction t_k)).  rel: escape threshold relative to |delta(t_k)|.
+            window_fraction t_k)).  escape_fraction: escape threshold relative to |delta(t_k)|.
         t_min: first model time at which a rate is estimated.  seed: base seed (slice k uses seed + k).
 
     Returns:
@@ -184,7 +200,7 @@ def predict_escape(X, y, *, eta, prediction: CyclePrediction | None = None, memb
     """
     X, y = dataset(X, y)
     eta = positive_scalar("eta", eta)
-    rel = positive_scalar("rel", rel)
+    escape_fraction = positive_scalar("escape_fraction", escape_fraction)
     window_fraction = positive_scalar("window_fraction", window_fraction)
     if int(members) < 2 or int(max_window) < _MIN_WINDOW:
         raise ValueError(f"need `members` >= 2 and `max_window` >= {_MIN_WINDOW}, got {members}, {max_window}")
@@ -196,15 +212,17 @@ def predict_escape(X, y, *, eta, prediction: CyclePrediction | None = None, memb
     ts, wins, rates = [], [], []
     for k in live:
         w = int(min(max_window, max(_MIN_WINDOW, window_fraction * pr.t[k])))
-        esc = escape_steps(Z, pr.eta, pr.center[k], pr.delta[k], members=int(members), window=w, rel=rel,
-                           seed=seed + int(k))
-        ts.append(float(pr.t[k])), wins.append(w), rates.append(_rate(esc, int(members), w, w // 5))
+        esc = escape_steps(Z, pr.eta, pr.center[k], pr.delta[k], members=int(members), window=w,
+                           escape_fraction=escape_fraction, seed=seed + int(k))
+        ts.append(float(pr.t[k]))
+        wins.append(w)
+        rates.append(escape_rate(esc, int(members), w, w // 5))
     t, hazard = np.array(ts), np.array(rates)
     cum = np.r_[0.0, np.cumsum(hazard[:-1] * np.diff(t))] if t.size else np.zeros(0)
     median = survival_quantile(t, hazard, 0.5, fold)
     return EscapePrediction(
         t=t, window=np.array(wins, dtype=int), hazard=hazard, survival=np.exp(-cum), median=median,
         early=survival_quantile(t, hazard, 0.9, fold), late=survival_quantile(t, hazard, 0.1, fold),
-        escaped=bool(median < fold), fold_end=fold, members=int(members), rel=float(rel),
+        escaped=bool(median < fold), fold_end=fold, members=int(members), escape_fraction=float(escape_fraction),
         ensemble_steps=int(members) * int(np.sum(wins)),
     )

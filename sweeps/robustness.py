@@ -155,17 +155,21 @@ def run_reduction(base, out: Path) -> dict:
     }
 
 
-def verdict_table(directory: Path, base: dict) -> str:
-    """Markdown table: claim x variant verdicts from the result files in ``directory`` (base: claim id -> verdict)."""
+def verdict_table(directory: Path, base: dict, record: dict | None = None) -> str:
+    """Markdown table: claim x variant verdicts from the result files in ``directory`` (base: claim id -> verdict;
+    record: claim id -> the ledger's verdict of record, a last column when given). "-": the variant was not run
+    on the claim."""
     short = {"holds": "H", "fails": "F", "holds-under-conditions": "C", "error": "E"}
     results = [json.loads(p.read_text()) for p in sorted(directory.glob("*.json"))]
     order = {v.name: i for i, v in enumerate(ALL_VARIANTS)}
     results = sorted((r for r in results if "claims" in r), key=lambda r: order.get(r["variant"], len(order)))
     names = [r["variant"] for r in results]
-    lines = ["| claim | base | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+    tail = " of record |" if record else ""
+    lines = ["| claim | base | " + " | ".join(names) + " |" + tail, "|---|---|" + "---|" * (len(names) + bool(record))]
     for cid, verdict in base.items():
         cells = [short.get(r["claims"].get(cid, {}).get("verdict"), "-") for r in results]
-        lines.append(f"| {cid} | {short.get(verdict, verdict)} | " + " | ".join(cells) + " |")
+        end = f" {short.get(record[cid], record[cid])} |" if record else ""
+        lines.append(f"| {cid} | {short.get(verdict, verdict)} | " + " | ".join(cells) + " |" + end)
     return "\n".join(lines)
 
 
@@ -176,14 +180,14 @@ def main(argv=None) -> int:
     p.add_argument("--variants", nargs="*", help="variant names (default: all, the summed-vs-mean check included)")
     p.add_argument("--out", default=str(RESULTS_DIR))
     p.add_argument("--table", action="store_true", help="print the claim x variant verdict table of the results in --out "
-                   "(base verdicts from docs/ledger/ledger.json) and exit")
+                   "(base verdicts and verdicts of record from docs/ledger/ledger.json) and exit")
     args = p.parse_args(argv)
     base = config_by_name(args.config, args.seed)
     out = Path(args.out)
     if args.table:
         page = json.loads((ROOT / "docs" / "ledger" / "ledger.json").read_text())
         print(verdict_table(out, {c["id"]: (c.get("robustness") or {}).get("base_verdict", c["verdict"])
-                                  for c in page["claims"]}))
+                                  for c in page["claims"]}, {c["id"]: c["verdict"] for c in page["claims"]}))
         return 0
     out.mkdir(parents=True, exist_ok=True)
     unknown = set(args.variants or ()) - {v.name for v in ALL_VARIANTS}

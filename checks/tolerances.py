@@ -792,3 +792,11 @@ T1S_BOUND_SLACK = 1e-9
 # results.json stores every reading's D_all rounded to 4 decimals (scripts/table1_search.py): half a unit,
 # 5e-5, from the unrounded D of the headline; 1e-4 covers it.
 T1S_STORED_ROUNDING_ATOL = 1e-4
+
+
+# --- the reduced model's modified flow (checks/test_phase_flow.py) ---
+# Central differences at h = eps^(1/3) x the scale of theta: truncation h^2 |f'''| / 6 and rounding eps |f| / h
+# are each ~eps^(2/3) = 4e-11 relative when margins and |z| are O(1) (|z| <= 1.5 sqrt(7), so the ratios of
+# the field's derivatives stay below ~1e2); 1e-6 leaves three decades. The missing correction term of the old
+# Newton matrix is O(eta lambda) relative, far above it (the negative control).
+PHASE_JAC_FD_RTOL = 1e-6

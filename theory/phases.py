@@ -88,6 +88,9 @@ SHARE_THRESHOLD = 0.5
 # refined to one GD step by bisection on the dense output).
 _GRID_PER_DECADE = 400
 _FLOW_RTOL, _FLOW_ATOL = 1e-10, 1e-12
+# Field evaluations after which the flow gives up with a stated error: it needs ~1e3-1e4 on every set
+# seen; a solver that crawls past this would take hours rather than give a value.
+_FLOW_MAX_EVALUATIONS = 500_000
 # Floor of the relative accuracy claimed for the value of max |b| / ||w|| (phase2_end's flat maximum):
 # the flow grid (400 per decade) and the GD-part interpolation resolve the curve to ~1e-3 in t.
 _PHASE2_VALUE_FLOOR = 1e-3
@@ -430,6 +433,32 @@ def _grad_hess(Z, wt, theta):
     return g, H
 
 
+def _modified_field(Z, wt, eta, corr, s, theta):
+    """d theta / ds = -e^s eta (g + corr H g): GD's modified equation in s = log t (corr = eta / 2), or
+    the plain flow (corr = 0); g and H are the reduced loss's gradient and Hessian."""
+    g, H = _grad_hess(Z, wt, theta)
+    return -math.exp(s) * eta * (g + corr * (H @ g))
+
+
+def _modified_jacobian(Z, wt, eta, corr, s, theta):
+    """Exact Jacobian of :func:`_modified_field`.
+
+    d/dtheta (g + corr H g) = H + corr (H H + sum_j w_j l'''(m_j) (z_j^T g) z_j z_j^T), with
+    l(m) = log(1 + e^{-m}) and l'''(m) = sigma'(m) (1 - 2 sigma(m)). The correction's own derivative is
+    kept: without it the Newton matrix is off by the factor 1 + corr lambda_max(H), and where
+    eta lambda_max(H) is near 1 at the switch LSODA's corrector stops converging and the solver crawls
+    (millions of evaluations on a 5-D paper-size set at eta = 1e-2).
+    """
+    g, H = _grad_hess(Z, wt, theta)
+    if corr == 0.0:
+        return -math.exp(s) * eta * H
+    m = Z @ theta
+    sp_ = np.exp(log_expit(m) + log_expit(-m))
+    l3 = sp_ * (1.0 - 2.0 * expit(m))
+    dHg = (Z * (wt * l3 * (Z @ g))[:, None]).T @ Z
+    return -math.exp(s) * eta * (H + corr * (H @ H + dHg))
+
+
 def reduced_trajectory(model: ReducedModel, eta: float, horizon: int, *, switch: float = DEFAULT_SWITCH,
                        max_gd_steps: int = DEFAULT_MAX_GD_STEPS) -> ReducedTrajectory:
     """GD on the reduced model while eta lambda_max(H) >= ``switch`` (trace bound; at most ``max_gd_steps``), then the modified flow.
@@ -464,13 +493,17 @@ def reduced_trajectory(model: ReducedModel, eta: float, horizon: int, *, switch:
     _, H_sw = _grad_hess(Z, wt, th_gd[-1])
     corr = 0.5 * eta if eta * float(np.linalg.eigvalsh(H_sw)[-1]) < 1.0 else 0.0
 
+    calls = [0]
+
     def rhs(s, th):
-        g, H = _grad_hess(Z, wt, th)
-        return -math.exp(s) * eta * (g + corr * (H @ g))
+        calls[0] += 1
+        if calls[0] > _FLOW_MAX_EVALUATIONS:
+            raise RuntimeError(f"reduced modified flow: no solution within {_FLOW_MAX_EVALUATIONS} evaluations "
+                               f"(stopped at t = {math.exp(s):.4g} of {horizon}); the phase prediction is unavailable")
+        return _modified_field(Z, wt, eta, corr, s, th)
 
     def jac(s, th):
-        g, H = _grad_hess(Z, wt, th)
-        return -math.exp(s) * eta * H  # the O(eta^2) term's Jacobian is left out (a Newton matrix only)
+        return _modified_jacobian(Z, wt, eta, corr, s, th)
 
     s0, s1 = math.log(t_sw), math.log(horizon)
     sol = solve_ivp(rhs, (s0, s1), th_gd[-1].copy(), method="LSODA", jac=jac, rtol=_FLOW_RTOL,

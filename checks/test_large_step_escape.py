@@ -175,3 +175,27 @@ def test_evaluation_streams_reproduce_the_development_rows():
                                            (33, 13, 0.0595, 85, 60.48)]  # A1, A2, A3
     b = mod.draw(2)
     assert [next(b) for _ in range(2)][1] == (84, 11, 0.0756, 600, 19.07)  # B1 (the first draw is not chaotic)
+
+
+def test_forecast_reports_the_escape_median_and_bounds_the_train_time():
+    """theory.prediction.cycle_forecast (predict, stability) on a chaotic set, C7: the end it reports is the
+    escape model's median on its own reduced model (horizon 1e8), within LARGE_STEP_END_FACTOR of one GD run's
+    end; the 2-cycle's end stays as the upper bound; the train time, from the central path after the escape,
+    is an upper bound on GD's T_tr (up to the measurement's checkpoint spacing)."""
+    from lingrok.compare.large_step import cycle_json
+    from numerics.simulation import simulate
+    from theory.prediction import cycle_forecast
+
+    X, y, eta = _planted(69, 13, 0.0532, 385, 54.05)
+    fc = cycle_forecast(X, y, eta=eta)
+    assert fc.reason is None and fc.model.chaotic and fc.escape is not None
+    assert fc.end == predict_escape(X, y, eta=eta, prediction=fc.model).median
+    assert fc.end < fc.model.end / LARGE_STEP_CHAOTIC_MISS  # the escape comes well before the 2-cycle's end
+    r = measure_cycle_end(X, y, eta=eta, steps=int(1.5 * fc.model.end + 100), per_decade=LARGE_STEP_SAMPLES_PER_DECADE)
+    assert _miss(fc.end, *r.bracket) <= LARGE_STEP_END_FACTOR, (fc.end, r.bracket)
+    sim = simulate(X, y, eta=eta, steps=int(1.5 * fc.model.end + 100), per_decade=LARGE_STEP_SAMPLES_PER_DECADE)
+    gd_lower = min(row.T_tr_lower for row in sim.times if row.eps == 0.0 and row.test == "train")
+    assert gd_lower <= fc.train_times["either"], (gd_lower, fc.train_times)
+    end, detail = cycle_json(fc)
+    assert end == fc.end == detail["escape"]["median"] and detail["model_end"] == fc.model.end
+    assert "escape model" in detail["validity"]

@@ -52,7 +52,8 @@ Approximations and their error terms (stated, not fitted):
   says until when). No time read off the model's path (fold, centre turning stable, last or onset of
   mu > 1) predicts that end within 1.5 on random sets, and on some the end moves by 3x under a 1e-9
   relative change of eta: an escape time from a chaotic transient, outside this model (docs/stability.md,
-  "The chaotic class").
+  "The chaotic class"). :mod:`theory.large_step_escape` models that escape (median of a survival
+  function built from local escape rates); theory.prediction.cycle_forecast reports its median there.
 * **early transient**: for cycles that die within ~100 steps the averaging over two steps is not
   slow; the model is then only an order-of-magnitude estimate (``short`` is True).
 

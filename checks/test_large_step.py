@@ -44,6 +44,7 @@ from checks.tolerances import (
     LARGE_STEP_SECANT_ULPS,
     LARGE_STEP_SMALL_AMPLITUDE_RTOL,
     LARGE_STEP_SOLVER_RTOL,
+    LARGE_STEP_TTE_RTOL,
     scaled_error,
 )
 from numerics.cycle_measure import measure_cycle_end
@@ -403,3 +404,106 @@ def test_stability_command_gives_null_with_a_reason_when_stable(tmp_path):
     r = _stability_json(tmp_path, X, y, eta, 1000)
     assert r["oscillation_end_predicted"] is None
     assert "no cycle predicted" in r["oscillation_predicted"]["reason"]
+
+
+# --- the property: predicted against measured T_te where the cycle delays it -----------------------------
+
+
+def _gd_kept_time(t, acc):
+    """GD's counterpart of cycle_accuracy_times' ``either``: per parity, the first checkpoint from which the
+    accuracy stays 1 to the end of the run; the earlier parity's, as (previous checkpoint, that checkpoint)."""
+    out = []
+    for par in (0, 1):
+        tp, ok = t[t % 2 == par], acc[t % 2 == par] == 1.0
+        if ok.size and ok[-1]:
+            miss = np.flatnonzero(~ok)
+            k = int(miss[-1]) + 1 if miss.size else 0
+            out.append((float(tp[k - 1]) if k else 0.0, float(tp[k])))
+    return min(out, key=lambda b: b[1]) if out else None
+
+
+def _planted_with_test(n, k, gamma, seed, eta_lambda0):
+    from numerics.datasets import concentrated_test
+
+    spec = PlantedSpec(d=2, n_pos=n, n_neg=n, k_pos=k, k_neg=k, gamma=gamma, seed=seed)
+    ds, ct = planted_dataset(spec), concentrated_test(spec, 2000, seed=seed + 1)
+    X, y = np.array(ds.X), np.array(ds.y)
+    return X, y, (np.array(ct.X), np.array(ct.y)), eta_lambda0 / sharpness_at_init(X, y, eta=1.0).lambda_max
+
+
+def _gd_test_accuracy(X, y, test, eta, steps):
+    from numerics.simulation import simulate
+
+    sim = simulate(X, y, eta=eta, steps=steps, test=test, per_decade=2 * LARGE_STEP_SAMPLES_PER_DECADE)
+    Zt = test[1][:, None] * np.hstack([test[0], np.ones((test[1].size, 1))])
+    return sim, np.asarray(sim.run.t), np.mean(np.c_[sim.run.w, sim.run.b] @ Zt.T > 0, axis=1)
+
+
+@settings(max_examples=_EXAMPLES)
+@given(n=st.integers(10, 100), k=st.integers(2, 30), gamma=st.floats(0.01, 0.1), seed=st.integers(0, 999),
+       log_eta_lambda0=st.floats(np.log10(2.0), 2.0))
+@example(n=22, k=7, gamma=0.0598, seed=823, log_eta_lambda0=np.log10(7.97))  # T_te 2239 at the cycle's end 3592
+@example(n=87, k=6, gamma=0.0809, seed=247, log_eta_lambda0=np.log10(14.84))  # predicted 141, GD (112, 120]
+@example(n=54, k=28, gamma=0.0312, seed=591, log_eta_lambda0=np.log10(46.13))  # T_te at the end, 2.7e4
+@example(n=18, k=2, gamma=0.0625, seed=0, log_eta_lambda0=1.0)  # kept from ~4300; a transient reach at ~420
+@example(n=35, k=5, gamma=0.0625, seed=223, log_eta_lambda0=1.125)  # a transient reach at ~130 the model misses
+@example(n=100, k=2, gamma=0.0625, seed=193, log_eta_lambda0=2.0)  # 1.29x: within 1.5, outside 25%
+def test_predicted_test_time_matches_gd(n, k, gamma, seed, log_eta_lambda0):
+    """theory.prediction.cycle_forecast's concentrated T_te (`lingrok predict`'s T_te_predicted: the first step
+    from which one parity keeps accuracy 1) against float64 GD's same time (the earlier parity, 40 checkpoints
+    per decade, kept to the end of a run 3x the later of the predicted end and T_te) within LARGE_STEP_END_FACTOR
+    (the model's stated error terms, as for the end), on the non-chaotic, non-short class. The issue's 25% holds
+    on 19 of 19 sets measured (ratios 0.96-1.18) but not everywhere (test_test_time_misses_25_percent_at_eta_lambda_100).
+    Definition 3.4's literal first reach can come earlier, by a transient of one parity under the cycle
+    (test_transient_first_reach_is_not_predicted)."""
+    from theory.prediction import cycle_forecast
+
+    assume(k <= n)
+    X, y, test, eta = _planted_with_test(n, k, gamma, seed, 10**log_eta_lambda0)
+    fc = cycle_forecast(X, y, test, eta=eta)
+    assume(fc.end is not None and not fc.model.short and not fc.model.chaotic)
+    pred = fc.test_times["either"]
+    assume(pred is not None and max(fc.end, pred) <= _STEP_BUDGET / 3)
+    _, t, acc = _gd_test_accuracy(X, y, test, eta, int(3 * max(fc.end, pred) + 200))
+    kept = _gd_kept_time(t, acc)
+    assert kept is not None, "GD's test accuracy is not 1 at the end of the run although the model keeps it"
+    lo, hi = kept
+    target(float(max(pred / hi, lo / pred)), label="ratio outside the bracket")
+    assert lo / LARGE_STEP_END_FACTOR <= pred <= hi * LARGE_STEP_END_FACTOR, (pred, (lo, hi), fc.end)
+
+
+def test_test_time_misses_25_percent_at_eta_lambda_100():
+    """Pinned discrepancy with the issue's 25% for T_te: n = 100, k = 2, gamma = 0.0625, seed 193,
+    eta lambda_max(H(0)) = 100 (found by hypothesis). T_te sits at the cycle's end, predicted 5.42e3; GD keeps
+    accuracy 1 from (3981, 4217]: 1.29x, inside the factor 1.5 of the end, outside 25%."""
+    from theory.prediction import cycle_forecast
+
+    X, y, test, eta = _planted_with_test(100, 2, 0.0625, 193, 100.0)
+    fc = cycle_forecast(X, y, test, eta=eta)
+    assert not fc.model.chaotic and not fc.model.short
+    pred = fc.test_times["either"]
+    _, t, acc = _gd_test_accuracy(X, y, test, eta, int(3 * max(fc.end, pred) + 200))
+    lo, hi = _gd_kept_time(t, acc)
+    assert pred > hi * (1 + LARGE_STEP_TTE_RTOL) and pred <= hi * LARGE_STEP_END_FACTOR, (pred, (lo, hi))
+
+
+@pytest.mark.parametrize("n, k, gamma, seed, eta_lambda0", [
+    (18, 2, 0.0625, 0, 10.0),  # GD: one parity at 1 from step 423 to ~531, then 0.994; kept from ~4300
+    (35, 5, 0.0625, 223, 10**1.125),  # GD reaches 1 at ~133 during a 180-step cycle; the model's parities never do
+])
+def test_transient_first_reach_is_not_predicted(n, k, gamma, seed, eta_lambda0):
+    """Pinned limitation: under the cycle one parity can reach test accuracy 1 and lose it again. Definition
+    3.4's T_te (simulate's, the first reach) is then that transient, while the prediction is the time from
+    which the accuracy is kept; the first reach of accuracy exactly 1 at an oscillation's peak turns on the last
+    test point near the boundary and is not predicted (the model misses it on the second set). Measured: GD's
+    Definition 3.4 T_te lies below the prediction by more than LARGE_STEP_CHAOTIC_MISS."""
+    from theory.prediction import cycle_forecast
+
+    X, y, test, eta = _planted_with_test(n, k, gamma, seed, eta_lambda0)
+    fc = cycle_forecast(X, y, test, eta=eta)
+    assert not fc.model.chaotic and not fc.model.short
+    sim, t, acc = _gd_test_accuracy(X, y, test, eta, int(3 * max(fc.end, fc.test_times["either"]) + 200))
+    gd_def34 = min(r.T_te for r in sim.times if r.eps == 0.0 and r.test == "test" and r.T_te is not None)
+    lo, hi = _gd_kept_time(t, acc)
+    assert lo / (1 + LARGE_STEP_TTE_RTOL) <= fc.test_times["either"] <= hi * (1 + LARGE_STEP_TTE_RTOL)
+    assert gd_def34 * LARGE_STEP_CHAOTIC_MISS < fc.test_times["either"], (gd_def34, fc.test_times)

@@ -800,3 +800,10 @@ T1S_STORED_ROUNDING_ATOL = 1e-4
 # the field's derivatives stay below ~1e2); 1e-6 leaves three decades. The missing correction term of the old
 # Newton matrix is O(eta lambda) relative, far above it (the negative control).
 PHASE_JAC_FD_RTOL = 1e-6
+
+
+# --- predicted T_te in the large-step regime (checks/test_large_step.py) ---
+# The target for T_te where the cycle delays it ("within 25%"), taken as stated, not derived: the
+# property asserts LARGE_STEP_END_FACTOR (the model's stated error terms); the 25% is what the pinned
+# discrepancy (1.29x at eta lambda = 100) and the transient pins are measured against.
+LARGE_STEP_TTE_RTOL = 0.25

@@ -22,9 +22,9 @@ raises only for invalid arguments and for data without a max-margin solution.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
-import dataclasses
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping

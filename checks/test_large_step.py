@@ -435,8 +435,7 @@ def _gd_test_accuracy(X, y, test, eta, steps):
     from numerics.simulation import simulate
 
     sim = simulate(X, y, eta=eta, steps=steps, test=test, per_decade=2 * LARGE_STEP_SAMPLES_PER_DECADE)
-    Zt = test[1][:, None] * np.hstack([test[0], np.ones((test[1].size, 1))])
-    return sim, np.asarray(sim.run.t), np.mean(np.c_[sim.run.w, sim.run.b] @ Zt.T > 0, axis=1)
+    return sim, np.asarray(sim.run.t), np.asarray(sim.accuracy["test"])
 
 
 @settings(max_examples=_EXAMPLES)

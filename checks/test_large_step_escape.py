@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from checks.test_large_step import _planted  # the same 2-D planted sets as the end-time tests
 from checks.tolerances import (
     ESCAPE_QUANTILE_RTOL,
     ESCAPE_RATE_SIGMAS,
@@ -33,21 +34,14 @@ from checks.tolerances import (
     scaled_error,
 )
 from numerics.cycle_measure import measure_cycle_end
-from numerics.datasets import PlantedSpec, planted_dataset
 from theory.large_step import predict_cycle
 from theory.large_step_escape import escape_rate, escape_steps, predict_escape, survival_quantile
-from theory.stability import augmented_features, sharpness_at_init
+from theory.stability import augmented_features
 
 ROOT = Path(__file__).resolve().parent.parent
 _T_MAX = 2e5  # the registered reduced model: predict_cycle(t_max=2e5, max_evaluations=20000)
 _EVALUATIONS = 20_000
 _JITTER_RUNS = 8
-
-
-def _planted(n, k, gamma, seed, eta_lambda0):
-    ds = planted_dataset(PlantedSpec(d=2, n_pos=n, n_neg=n, k_pos=k, k_neg=k, gamma=gamma, seed=seed))
-    X, y = np.array(ds.X), np.array(ds.y)
-    return X, y, eta_lambda0 / sharpness_at_init(X, y, eta=1.0).lambda_max
 
 
 def _jitter_brackets(X, y, eta, fold_end):

@@ -36,7 +36,7 @@ def cycle_json(forecast) -> tuple[float | None, dict]:
     return forecast.end, {
         "reason": forecast.reason, "end_kind": pr.end_kind, "chaotic": pr.chaotic, "short": pr.short,
         "validity": forecast.validity,
-        "model_end": json_float(pr.end) if pr.end is not None else None, "escape": escape,
+        "model_end": json_float(pr.end), "escape": escape,
         "last_unstable_t": json_float(pr.last_unstable_t) if pr.last_unstable_t >= 0 else None,
         "drift_margin": pr.drift_margin, "end_error_factor": math.exp(pr.drift_margin),
         "t_train_predicted": forecast.train_times, "t_test_predicted": forecast.test_times,

@@ -5,6 +5,9 @@ reads "depends on" that choice and becomes holds-under-conditions); a combinatio
 smallest group of its parts that flips alone, and a combination that undoes a part's flip is named; every
 claim lists at least one variant or says why none applies; each variant changes only its own choices (a
 combination exactly its parts' changes); the committed ledger carries a robustness record per claim.
+Three-choice combinations are charged by the same smallest-group rule; the redraw flip rate (k of m seed
+redraws, exact Clopper-Pearson interval) matches the Beta distribution's closed forms at its ends; the d = 1024
+set's gap and k fields at their defaults build the spec the ledger built before they existed.
 """
 
 import dataclasses
@@ -14,11 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from checks.tolerances import ROBUSTNESS_BETA_PPF_RTOL, ZERO_REF_ATOL, scaled_error
 from lingrok.ledger.claims_common import all_checks
-from lingrok.ledger.config import default_config
+from lingrok.ledger.config import default_config, quick_config
 from lingrok.ledger.context import VerifyContext
-from lingrok.ledger.records import (CONDITIONAL, ERROR, FAILS, HOLDS, Claim, LedgerEntry, VariantOutcome, finding,
-                                    flip_causes, ledger_to_dict, Ledger, render_markdown, robustness_summary)
+from lingrok.ledger.records import (CONDITIONAL, ERROR, FAILS, HOLDS, Claim, LedgerEntry, VariantOutcome, _robustness_dict,
+                                    clopper_pearson, finding, flip_causes, ledger_to_dict, Ledger, redraw_flip_rate,
+                                    render_markdown, robustness_summary)
 from lingrok.ledger.robustness import (ALL_VARIANTS, CHOICES, CLAIM_CHOICES, COMBINATIONS, D1024_VARIANTS,
                                        NO_VARIANT_REASON, REDUCTION_VARIANT, VARIANTS, attach, claim_robustness, combine,
                                        result_file_name, variant_by_name)
@@ -261,3 +266,125 @@ def test_committed_ledger_carries_each_claims_robustness():
         assert r is not None, c["id"]
         assert r["variants"] or r["summary"].startswith("no variant applies"), c["id"]
         assert r["verdict_of_record"] == c["verdict"], c["id"]
+
+
+# ---------------------------------------------------------------- three-choice combinations, redraw flip rate
+
+
+def test_a_three_choice_combination_is_charged_to_the_part_that_flips_alone():
+    outcomes = (_with(SV, HOLDS), _with(BOX, FAILS), _with(SEED1, FAILS), _c((SV, BOX), HOLDS), _c((SV, BOX, SEED1), HOLDS))
+    causes = flip_causes(FAILS, outcomes)
+    assert causes["sv_spread=2 & box x2 & seed+1"] == (frozenset({"sv_spread=2"}),)
+    r = robustness_summary(FAILS, outcomes, source="fake")
+    assert r.depends_on == (("sv_spread",),)
+
+
+def test_a_three_choice_combination_is_charged_to_the_smallest_flipping_pair():
+    # no part flips alone, the pair sv_spread=2 & box x2 does: the triple is charged to that pair jointly
+    outcomes = (_with(SV, FAILS), _with(BOX, FAILS), _with(SEED1, FAILS), _c((SV, BOX), HOLDS), _c((SV, SEED1), FAILS),
+                _c((SV, BOX, SEED1), HOLDS))
+    assert flip_causes(FAILS, outcomes)["sv_spread=2 & box x2 & seed+1"] == (frozenset({"sv_spread=2", "box x2"}),)
+    r = robustness_summary(FAILS, outcomes, source="fake")
+    assert r.depends_on == (("sv_spread", "box"),)
+    assert r.summary.startswith("depends on sv_spread with box:")
+
+
+def test_a_three_choice_flip_nothing_smaller_explains_is_charged_to_all_three_jointly():
+    outcomes = (_with(SV, FAILS), _with(BOX, FAILS), _with(SEED1, FAILS), _c((SV, BOX), FAILS), _c((SV, BOX, SEED1), HOLDS))
+    r = robustness_summary(FAILS, outcomes, source="fake")
+    assert r.depends_on == (("sv_spread", "box", "seed"),)
+    assert r.summary.startswith("depends on sv_spread with box with seed:")
+
+
+def test_a_three_choice_combination_that_gives_the_base_back_undoes_the_pairs_flip():
+    outcomes = (_with(SV, HOLDS), _with(BOX, FAILS), _with(SEED2, FAILS), _c((SV, BOX), HOLDS), _c((SV, BOX, SEED2), FAILS))
+    r = robustness_summary(FAILS, outcomes, source="fake")
+    assert "sv_spread=2 & box x2 & seed+2 gives fails again (box x2, seed+2 undoes sv_spread=2)" in r.conditions
+    assert "sv_spread=2 & box x2 & seed+2 gives fails again (seed+2 undoes sv_spread=2 & box x2)" in r.conditions
+
+
+@pytest.mark.parametrize("m", [1, 2, 5, 8, 20])
+def test_clopper_pearson_matches_its_closed_forms_at_the_ends(m):
+    # Beta(1, m) and Beta(m, 1) have CDFs 1 - (1 - x)^m and x^m: the interval's ends at k = 0, 1, m - 1, m in closed form
+    tail = 0.025
+    lo, hi = clopper_pearson(0, m)
+    assert lo == 0.0 and scaled_error(hi, 1 - tail ** (1 / m), rtol=ROBUSTNESS_BETA_PPF_RTOL) <= 1
+    lo, hi = clopper_pearson(m, m)
+    assert hi == 1.0 and scaled_error(lo, tail ** (1 / m), rtol=ROBUSTNESS_BETA_PPF_RTOL) <= 1
+    lo, _ = clopper_pearson(1, m)
+    assert scaled_error(lo, 1 - (1 - tail) ** (1 / m), rtol=ROBUSTNESS_BETA_PPF_RTOL) <= 1
+    _, hi = clopper_pearson(m - 1, m)
+    assert scaled_error(hi, (1 - tail) ** (1 / m), rtol=ROBUSTNESS_BETA_PPF_RTOL) <= 1
+
+
+def test_clopper_pearson_known_values_and_symmetry():
+    # k = 0 of m = 8: the upper end 1 - 0.025^(1/8) = 0.3694 (the "rule of three"-like bound for 8 draws)
+    assert scaled_error(clopper_pearson(0, 8)[1], 0.36941664755281933, rtol=ROBUSTNESS_BETA_PPF_RTOL) <= 1
+    # 1 of 8: [0.0032, 0.5265] (standard tables); k and m - k mirror each other
+    lo, hi = clopper_pearson(1, 8)
+    assert scaled_error([lo, hi], [0.0031597235312519, 0.5265096708752065], rtol=ROBUSTNESS_BETA_PPF_RTOL) <= 1
+    for k in range(9):
+        lo, hi = clopper_pearson(k, 8)
+        mlo, mhi = clopper_pearson(8 - k, 8)
+        assert scaled_error([lo, hi], [1 - mhi, 1 - mlo], rtol=ROBUSTNESS_BETA_PPF_RTOL, atol=ZERO_REF_ATOL) <= 1
+        assert lo <= k / 8 <= hi
+
+
+@pytest.mark.parametrize("k, m, level", [(-1, 8, 0.95), (9, 8, 0.95), (0, 0, 0.95), (1, 8, 1.0)])
+def test_clopper_pearson_rejects_impossible_counts(k, m, level):
+    with pytest.raises(ValueError, match="`k` and `m`|`level`"):
+        clopper_pearson(k, m, level)
+
+
+def test_the_redraw_flip_rate_counts_one_choice_seed_variants_only():
+    seeds = tuple(_o(f"seed+{j}", "seed", HOLDS if j in (3, 5) else FAILS) for j in range(1, 9))
+    others = (_o("seed+9", "seed", None), _o("seed+10", "seed", ERROR), _with(SV, HOLDS), _c((SV, SEED1), HOLDS))
+    rate = redraw_flip_rate(FAILS, seeds + others)
+    assert (rate.k, rate.m) == (2, 8) and rate.variants == tuple(f"seed+{j}" for j in range(1, 9))
+    assert (rate.low, rate.high) == clopper_pearson(2, 8)
+    r = robustness_summary(FAILS, seeds + others, source="fake")
+    assert r.redraw_flips == rate
+    assert "verdict flips under 2 of 8 seed redraws (flip rate 0.25, 95% Clopper-Pearson interval [0.032, 0.651]" in r.summary
+    assert redraw_flip_rate(FAILS, (_with(SV, HOLDS),)) is None
+    r = robustness_summary(FAILS, (_with(SV, FAILS),), source="fake")
+    assert r.redraw_flips is None and r.summary == "fails under all 1 variants run"
+
+
+def test_a_claim_that_never_flips_under_redraws_reports_zero_of_m():
+    seeds = tuple(_o(f"seed+{j}", "seed", HOLDS) for j in range(1, 9))
+    r = robustness_summary(HOLDS, seeds, source="fake")
+    assert r.summary.startswith("holds under all 8 variants run; verdict flips under 0 of 8 seed redraws")
+    assert r.redraw_flips.high == clopper_pearson(0, 8)[1]
+    row = _robustness_dict(r)["redraw_flips"]
+    assert (row["k"], row["m"], row["low"]) == (0, 8, 0.0)
+
+
+def test_the_d1024_fields_at_their_defaults_leave_the_default_configuration_unchanged():
+    from numerics.datasets import PlantedSpec
+
+    cfg = default_config(0)
+    assert (cfg.d1024_gap, cfg.d1024_k) == (0.0, None)
+    # the spec the ledger built before the fields existed (k = round(0.35 n / 2) hard-wired, gap PlantedSpec's 0)
+    assert VerifyContext(cfg).spec("d1024") == PlantedSpec(d=1024, n_pos=1000, n_neg=1000, k_pos=350, k_neg=350,
+                                                           gamma=1e-3, box=5.0, sv_spread=None, seed=7)
+    quick = quick_config(0)
+    assert VerifyContext(quick).spec("d1024") == PlantedSpec(d=1024, n_pos=200, n_neg=200, k_pos=70, k_neg=70,
+                                                             gamma=1e-3, box=5.0, sv_spread=None, seed=7)
+    explicit = dataclasses.replace(cfg, d1024_gap=0.0, d1024_k=350)
+    assert VerifyContext(explicit).spec("d1024") == VerifyContext(cfg).spec("d1024")
+
+
+def test_the_d1024_n_and_k_variants_keep_the_other_count():
+    base = VerifyContext(default_config(0)).spec("d1024")
+    n2 = VerifyContext(variant_by_name("n x2 on d1024").apply(default_config(0))).spec("d1024")
+    k2 = VerifyContext(variant_by_name("k x2 on d1024").apply(default_config(0))).spec("d1024")
+    assert (n2.n_pos, n2.n_neg, n2.k_pos, n2.k_neg) == (2 * base.n_pos, 2 * base.n_neg, base.k_pos, base.k_neg)
+    assert (k2.n_pos, k2.n_neg, k2.k_pos, k2.k_neg) == (base.n_pos, base.n_neg, 2 * base.k_pos, 2 * base.k_neg)
+
+
+def test_the_new_variants_are_listed():
+    names = {v.name for v in ALL_VARIANTS}
+    assert {f"seed+{j}" for j in range(1, 9)} <= names
+    assert {"gap x2 on d1024", "n x2 on d1024", "k x2 on d1024", "box x2 & seed+2", "box x2 & mean loss, eta x N",
+            "sv_spread=2 & box x2 & seed+1", "sv_spread=2 & box x2 & seed+2",
+            "sv_spread=2 & seed+1 & mean loss, eta x N"} <= names

@@ -737,6 +737,9 @@ SYMMETRIC_RESIDUAL_TOL = 1e-9
 # Accuracies are fractions k/N rounded once (<= 1/2 ulp of <= 1): a 1e-15 slack keeps that rounding
 # from deciding the ordering PGD accuracy <= clean accuracy.
 REPRO_ACCURACY_SLACK = 1e-15
+# Clopper-Pearson ends by scipy.stats.beta.ppf (Boost's inverse incomplete beta, a few eps relative) vs the
+# closed forms 1 - (tail)^(1/m) and tail^(1/m) (one pow, ~1 eps) at k = 0, 1, m - 1, m: 1e-12 leaves 3 decades.
+ROBUSTNESS_BETA_PPF_RTOL = 1e-12
 
 
 # --- CLI: data simulate and predict (checks/test_cli_data_simulate.py, test_cli_predict.py) ---

@@ -155,20 +155,25 @@ def run_reduction(base, out: Path) -> dict:
     }
 
 
-def verdict_table(directory: Path, base: dict, record: dict | None = None) -> str:
+def verdict_table(directory: Path, base: dict, record: dict | None = None, flips: dict | None = None) -> str:
     """Markdown table: claim x variant verdicts from the result files in ``directory`` (base: claim id -> verdict;
-    record: claim id -> the ledger's verdict of record, a last column when given). "-": the variant was not run
+    record: claim id -> the ledger's verdict of record, a column when given; flips: claim id -> the ledger's
+    ``redraw_flips`` record or None, a last column "k/m [low, high]" when given). "-": the variant was not run
     on the claim."""
     short = {"holds": "H", "fails": "F", "holds-under-conditions": "C", "error": "E"}
     results = [json.loads(p.read_text()) for p in sorted(directory.glob("*.json"))]
     order = {v.name: i for i, v in enumerate(ALL_VARIANTS)}
     results = sorted((r for r in results if "claims" in r), key=lambda r: order.get(r["variant"], len(order)))
     names = [r["variant"] for r in results]
-    tail = " of record |" if record else ""
-    lines = ["| claim | base | " + " | ".join(names) + " |" + tail, "|---|---|" + "---|" * (len(names) + bool(record))]
+    tail = (" of record |" if record else "") + (" redraw flips k/m [95% CI] |" if flips is not None else "")
+    extra = bool(record) + (flips is not None)
+    lines = ["| claim | base | " + " | ".join(names) + " |" + tail, "|---|---|" + "---|" * (len(names) + extra)]
     for cid, verdict in base.items():
         cells = [short.get(r["claims"].get(cid, {}).get("verdict"), "-") for r in results]
         end = f" {short.get(record[cid], record[cid])} |" if record else ""
+        if flips is not None:
+            f = flips.get(cid)
+            end += " - |" if f is None else f" {f['k']}/{f['m']} [{f['low']:.2f}, {f['high']:.2f}] |"
         lines.append(f"| {cid} | {short.get(verdict, verdict)} | " + " | ".join(cells) + " |" + end)
     return "\n".join(lines)
 
@@ -187,7 +192,8 @@ def main(argv=None) -> int:
     if args.table:
         page = json.loads((ROOT / "docs" / "ledger" / "ledger.json").read_text())
         print(verdict_table(out, {c["id"]: (c.get("robustness") or {}).get("base_verdict", c["verdict"])
-                                  for c in page["claims"]}, {c["id"]: c["verdict"] for c in page["claims"]}))
+                                  for c in page["claims"]}, {c["id"]: c["verdict"] for c in page["claims"]},
+                            {c["id"]: (c.get("robustness") or {}).get("redraw_flips") for c in page["claims"]}))
         return 0
     out.mkdir(parents=True, exist_ok=True)
     unknown = set(args.variants or ()) - {v.name for v in ALL_VARIANTS}

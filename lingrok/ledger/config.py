@@ -45,6 +45,9 @@ class VerifyConfig:
         stable_box, stable_sv_spread: box half-width and support-vector spread of the stable sets (PlantedSpec's
             box and sv_spread; the paper states neither for its construction: the robustness variants change them).
         d1024_box, d1024_sv_spread: the same two choices for the d = 1024 set (the d = 1024 robustness variants).
+        d1024_gap, d1024_k: the d = 1024 set's population gap (PlantedSpec's gap, 0) and support vectors per class
+            (None: 35 % of the points per class, round(0.35 d1024_n / 2), as in the paper's sets); the d = 1024
+            robustness variants change them.
     """
 
     name: str
@@ -76,6 +79,8 @@ class VerifyConfig:
     stable_sv_spread: float | None = None
     d1024_box: float = 5.0
     d1024_sv_spread: float | None = None
+    d1024_gap: float = 0.0
+    d1024_k: int | None = None
 
     def stable_spec(self, key: str, d: int = 2) -> PlantedSpec:
         """The PlantedSpec of stable set ``key`` (in dimension ``d``)."""
@@ -85,6 +90,10 @@ class VerifyConfig:
                                    gamma=self.stable_gamma, gap=self.stable_gap, box=self.stable_box,
                                    sv_spread=self.stable_sv_spread, seed=self.seed + 10 + i)
         raise ValueError(f"`key` must be one of {[s[0] for s in self.stable_sets]}, got {key!r}")
+
+    def d1024_k_per_class(self) -> int:
+        """Support vectors per class of the d = 1024 set: ``d1024_k``, or round(0.35 d1024_n / 2) when it is None."""
+        return int(round(0.35 * self.d1024_n / 2)) if self.d1024_k is None else self.d1024_k
 
     def to_dict(self) -> dict:
         out = asdict(self)

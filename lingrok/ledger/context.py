@@ -101,9 +101,9 @@ class VerifyContext:
             return cfg.stable_spec("S35-35", d=cfg.dim_d)
         if key == "d1024":
             n = cfg.d1024_n
-            k = int(round(0.35 * n / 2))
+            k = cfg.d1024_k_per_class()
             return PlantedSpec(d=1024, n_pos=n // 2, n_neg=n - n // 2, k_pos=k, k_neg=k, gamma=1e-3, box=cfg.d1024_box,
-                               sv_spread=cfg.d1024_sv_spread, seed=cfg.seed + 7)
+                               gap=cfg.d1024_gap, sv_spread=cfg.d1024_sv_spread, seed=cfg.seed + 7)
         if key == "control-shifted":
             # two points (one per class, on the margin planes), shifted along w_true: b_s != 0 and, with
             # nothing else to pin the margin, eq. (7) trades bias for weight norm: eq. (7) != eq. (9)

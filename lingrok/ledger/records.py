@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 import numpy as np
+from scipy.stats import beta
 
 __all__ = [
     "HOLDS",
@@ -34,6 +35,10 @@ __all__ = [
     "Ledger",
     "VariantOutcome",
     "Robustness",
+    "FlipRate",
+    "REDRAW_CHOICE",
+    "clopper_pearson",
+    "redraw_flip_rate",
     "flip_causes",
     "robustness_summary",
     "ev",
@@ -124,6 +129,69 @@ class VariantOutcome:
         return frozenset(self.parts or (self.variant,))
 
 
+#: The choice whose one-choice variants are redraws of the data (seed+1, seed+2, ...), not construction changes.
+REDRAW_CHOICE = "seed"
+#: Confidence level of the redraw flip-rate interval (two-sided, exact Clopper-Pearson).
+FLIP_RATE_LEVEL = 0.95
+
+
+def clopper_pearson(k: int, m: int, level: float = FLIP_RATE_LEVEL) -> tuple:
+    """Exact two-sided Clopper-Pearson interval (low, high) for a binomial proportion from k successes in m trials.
+
+    low = Beta^-1((1 - level)/2; k, m - k + 1) (0 when k = 0), high = Beta^-1((1 + level)/2; k + 1, m - k)
+    (1 when k = m): the interval whose two tails each have probability at most (1 - level)/2 under every p.
+    For k = 0 the upper end is 1 - ((1 - level)/2)^(1/m) (m = 8: 0.369).
+
+    Raises:
+        ValueError: ``m`` < 1, ``k`` outside [0, m], or ``level`` outside (0, 1).
+    """
+    if m < 1 or not 0 <= k <= m:
+        raise ValueError(f"`k` and `m` must satisfy 0 <= k <= m and m >= 1, got k = {k}, m = {m}")
+    if not 0 < level < 1:
+        raise ValueError(f"`level` must be in (0, 1), got {level}")
+    tail = (1 - level) / 2
+    low = 0.0 if k == 0 else float(beta.ppf(tail, k, m - k + 1))
+    high = 1.0 if k == m else float(beta.ppf(1 - tail, k + 1, m - k))
+    return low, high
+
+
+@dataclass(frozen=True)
+class FlipRate:
+    """How often a claim's verdict flips under redraws of the data (the seed variants), with its exact interval.
+
+    Attributes:
+        k: redraws whose verdict differs from the base verdict.  m: redraws run (not raising).
+        low, high: Clopper-Pearson interval for the flip probability of one redraw of this construction.
+        level: its confidence level.  variants: the redraws counted, by name.
+    """
+
+    k: int
+    m: int
+    low: float
+    high: float
+    level: float
+    variants: tuple
+
+    def text(self) -> str:
+        return (f"verdict flips under {self.k} of {self.m} seed redraws (flip rate {self.k / self.m:.2f}, "
+                f"{self.level:.0%} Clopper-Pearson interval [{self.low:.3f}, {self.high:.3f}] for one redraw of this "
+                "construction)")
+
+
+def redraw_flip_rate(base_verdict: str, outcomes, level: float = FLIP_RATE_LEVEL) -> FlipRate | None:
+    """The :class:`FlipRate` over the one-choice redraw variants (choices == (REDRAW_CHOICE,)) among ``outcomes``.
+
+    Only one-choice seed variants count (a combination such as sv_spread=2 & seed+1 redraws another
+    construction); not run and raising ones are left out. None when no redraw was run.
+    """
+    draws = [o for o in outcomes if o.choices == (REDRAW_CHOICE,) and not o.parts and o.verdict not in (None, ERROR)]
+    if not draws:
+        return None
+    k = sum(o.verdict != base_verdict for o in draws)
+    low, high = clopper_pearson(k, len(draws), level)
+    return FlipRate(k, len(draws), low, high, level, tuple(o.variant for o in draws))
+
+
 @dataclass(frozen=True)
 class Robustness:
     """A verdict's robustness to the paper's unstated choices (built by :func:`robustness_summary`).
@@ -138,6 +206,8 @@ class Robustness:
         source: where the variants' results were read from.
         depends_on: the causes of the flips, each a tuple of choices (one choice, or several that flip the
             verdict only together); () when the verdict never changes.
+        redraw_flips: how often the verdict flips under the seed redraws (:func:`redraw_flip_rate`; None: none run).
+            Reported, not used for the verdict of record.
     """
 
     base_verdict: str
@@ -147,6 +217,7 @@ class Robustness:
     conditions: str | None
     source: str
     depends_on: tuple = ()
+    redraw_flips: FlipRate | None = None
 
 
 def flip_causes(base_verdict: str, outcomes) -> dict:
@@ -188,13 +259,15 @@ def robustness_summary(base_verdict: str, outcomes, *, source: str, reason: str 
     tried = [o for o in outcomes if o.verdict not in (None, ERROR)]
     untried = [o.variant for o in outcomes if o.verdict is None]
     broken = [o.variant for o in outcomes if o.verdict == ERROR]
-    tail = (f"; not run: {', '.join(untried)}" if untried else "") + (f"; check raised under: {', '.join(broken)}" if broken else "")
+    rate = redraw_flip_rate(base_verdict, outcomes)
+    tail = ((f"; {rate.text()}" if rate is not None else "") + (f"; not run: {', '.join(untried)}" if untried else "")
+            + (f"; check raised under: {', '.join(broken)}" if broken else ""))
     if not tried:
         return Robustness(base_verdict, outcomes, "not tested: no variant was run" + tail, base_verdict, None, source)
     flips = [o for o in tried if o.verdict != base_verdict]
     if not flips:
         return Robustness(base_verdict, outcomes, f"{base_verdict} under all {len(tried)} variants run{tail}",
-                          base_verdict, None, source)
+                          base_verdict, None, source, (), rate)
     causes = flip_causes(base_verdict, outcomes)
     by_components = {o.components: o for o in tried}
     depends = []
@@ -214,7 +287,7 @@ def robustness_summary(base_verdict: str, outcomes, *, source: str, reason: str 
                   + (f" and under {', '.join(same)}" if same else "") + "; "
                   + "; ".join(f"{v} under {', '.join(names)}" for v, names in by_verdict.items())
                   + (f"; not surviving a further change: {'; '.join(undone)}" if undone else ""))
-    return Robustness(base_verdict, outcomes, conditions + tail, CONDITIONAL, conditions, source, tuple(depends))
+    return Robustness(base_verdict, outcomes, conditions + tail, CONDITIONAL, conditions, source, tuple(depends), rate)
 
 
 @dataclass(frozen=True)
@@ -365,6 +438,11 @@ def _robustness_dict(r: Robustness | None):
         return None
     return {"base_verdict": r.base_verdict, "summary": r.summary, "verdict_of_record": r.verdict_of_record,
             "conditions": r.conditions, "source": r.source, "depends_on": [list(d) for d in r.depends_on],
+            "redraw_flips": None if r.redraw_flips is None else {
+                "k": r.redraw_flips.k, "m": r.redraw_flips.m, "low": r.redraw_flips.low, "high": r.redraw_flips.high,
+                "level": r.redraw_flips.level, "variants": list(r.redraw_flips.variants),
+                "how": "exact Clopper-Pearson interval (scipy.stats.beta) for the probability that one seed redraw of "
+                       "the default construction gives a verdict other than the base verdict"},
             "variants": [{"variant": o.variant, "choices": list(o.choices), "parts": list(o.parts), "verdict": o.verdict,
                           "censored": o.censored, "note": o.note} for o in r.outcomes]}
 

@@ -105,6 +105,14 @@ def _k(cfg):
         cfg, lambda s: dict(k_pos=min(2 * s.k_pos, s.n_pos), k_neg=min(2 * s.k_neg, s.n_neg))))
 
 
+def _d1024_n(cfg):
+    return dataclasses.replace(cfg, d1024_n=2 * cfg.d1024_n, d1024_k=cfg.d1024_k_per_class())
+
+
+def _d1024_k(cfg):
+    return dataclasses.replace(cfg, d1024_k=min(2 * cfg.d1024_k_per_class(), cfg.d1024_n // 2))
+
+
 @dataclass(frozen=True)
 class Variant:
     """A named change of one or more unstated choices relative to the ledger's configuration.
@@ -172,6 +180,10 @@ VARIANTS = (
     _one("seed+2", "seed", "every data and test seed shifted by 2", _seed(2)),
     _one("seed+3", "seed", "every data and test seed shifted by 3", _seed(3)),
     _one("seed+4", "seed", "every data and test seed shifted by 4", _seed(4)),
+    _one("seed+5", "seed", "every data and test seed shifted by 5", _seed(5)),
+    _one("seed+6", "seed", "every data and test seed shifted by 6", _seed(6)),
+    _one("seed+7", "seed", "every data and test seed shifted by 7", _seed(7)),
+    _one("seed+8", "seed", "every data and test seed shifted by 8", _seed(8)),
     _one("n x2", "n", "points per class doubled, support vectors per class unchanged (paper set 1000 -> 2000 per "
          "class, stable sets 100 -> 200)", _n),
     _one("k x2", "k", "support vectors per class doubled, points per class unchanged (paper set 350 -> 700, stable "
@@ -190,18 +202,30 @@ D1024_VARIANTS = (
          lambda cfg: dataclasses.replace(cfg, d1024_sv_spread=2.0), ("table1-dimension",)),
     _one("box x2 on d1024", "box", "box of the d = 1024 set [-5, 5]^1024 -> [-10, 10]^1024 (eta stays 1e-2); "
          "no other set changes", lambda cfg: dataclasses.replace(cfg, d1024_box=2 * cfg.d1024_box), ("table1-dimension",)),
+    _one("gap x2 on d1024", "gap", "the d = 1024 set (gap 0) gets a population gap of one margin gamma = 1e-3, as the "
+         "paper-regime sets under gap x2; no other set changes",
+         lambda cfg: dataclasses.replace(cfg, d1024_gap=2 * cfg.d1024_gap if cfg.d1024_gap else 1e-3), ("table1-dimension",)),
+    _one("n x2 on d1024", "n", "points per class of the d = 1024 set doubled (1000 -> 2000), support vectors per class "
+         "kept (350); no other set changes", _d1024_n, ("table1-dimension",)),
+    _one("k x2 on d1024", "k", "support vectors per class of the d = 1024 set doubled (350 -> 700 of 1000), points kept; "
+         "no other set changes", _d1024_k, ("table1-dimension",)),
 )
 
 _BY_NAME = {v.name: v for v in VARIANTS + (REDUCTION_VARIANT,)}
 
 #: Combinations that test the choice-dependent verdicts: the two choices that flipped verdicts one at a time
-#: (sv_spread, box) together, each of them on independent redraws, and sv_spread on the mean loss.
+#: (sv_spread, box) together, each of them on independent redraws and on the mean loss, and three choices at once.
 COMBINATIONS = tuple(combine(*(_BY_NAME[n] for n in names)) for names in (
     ("sv_spread=2", "box x2"),
     ("sv_spread=2", "seed+1"),
     ("sv_spread=2", "seed+2"),
     ("box x2", "seed+1"),
     ("sv_spread=2", "mean loss, eta x N"),
+    ("box x2", "seed+2"),
+    ("box x2", "mean loss, eta x N"),
+    ("sv_spread=2", "box x2", "seed+1"),
+    ("sv_spread=2", "box x2", "seed+2"),
+    ("sv_spread=2", "seed+1", "mean loss, eta x N"),
 ))
 
 #: Every variant, in the order of the ledger's tables.

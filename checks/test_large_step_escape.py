@@ -39,7 +39,7 @@ from theory.large_step_escape import escape_rate, escape_steps, predict_escape, 
 from theory.stability import augmented_features
 
 ROOT = Path(__file__).resolve().parent.parent
-_T_MAX = 2e5  # the registered reduced model: predict_cycle(t_max=2e5, max_evaluations=20000)
+_T_MAX = 2e5  # the registered reduced model: predict_cycle(t_max=2e5, max_evaluations=20000, start_steps=0)
 _EVALUATIONS = 20_000
 _JITTER_RUNS = 8
 
@@ -104,7 +104,7 @@ def test_escape_rate_edge_cases():
 def test_stable_cycle_does_not_escape_and_adds_nothing():
     """(81, 8, 0.021, 14, 15.2): a flip set of checks/test_large_step.py, 2-cycle stable throughout."""
     X, y, eta = _planted(81, 8, 0.021, 14, 15.2)
-    pr = predict_cycle(X, y, eta=eta, t_max=_T_MAX, max_evaluations=_EVALUATIONS)
+    pr = predict_cycle(X, y, eta=eta, t_max=_T_MAX, max_evaluations=_EVALUATIONS, start_steps=0)
     assert not pr.chaotic and pr.end_kind == "flip"
     k = int(np.searchsorted(pr.t, 100.0))
     assert pr.multiplier[k] < 1
@@ -134,7 +134,7 @@ def test_validation_messages():
 ])
 def test_escape_median_predicts_held_out_end(n, k, gamma, seed, eta_lambda0):
     X, y, eta = _planted(n, k, gamma, seed, eta_lambda0)
-    pr = predict_cycle(X, y, eta=eta, t_max=_T_MAX, max_evaluations=_EVALUATIONS)
+    pr = predict_cycle(X, y, eta=eta, t_max=_T_MAX, max_evaluations=_EVALUATIONS, start_steps=0)
     assert pr.chaotic and pr.end_kind == "fold" and not pr.short
     es = predict_escape(X, y, eta=eta, prediction=pr)
     br = _jitter_brackets(X, y, eta, pr.end)
@@ -149,7 +149,7 @@ def test_escape_interval_misses_held_out_random_end():
     median bracket, but the interval [1595, 1823] is narrower than the ensemble: the run at j = 0 ends
     entirely before its 10% point. Part 2 of the registered criterion fails here (pinned failure)."""
     X, y, eta = _planted(34, 6, 0.0761, 32, 28.88)
-    pr = predict_cycle(X, y, eta=eta, t_max=_T_MAX, max_evaluations=_EVALUATIONS)
+    pr = predict_cycle(X, y, eta=eta, t_max=_T_MAX, max_evaluations=_EVALUATIONS, start_steps=0)
     assert pr.chaotic and not pr.short
     es = predict_escape(X, y, eta=eta, prediction=pr)
     br = _jitter_brackets(X, y, eta, pr.end)

@@ -28,8 +28,13 @@ The reduced model integrates (c, delta) in log time ``s = log(1 + t)`` (t in GD 
 cycle relaxing to the cycle equation at the exact linear rate: along an eigenvector of
 ``A = eta K(c, delta)`` with eigenvalue ``a > 1`` the alternating part is multiplied by ``a - 1``
 per step (GD's Jacobian ``I - eta H`` at d = 0), so ``d delta/dt = log(A - I) delta`` (directions with
-``a <= 1`` do not alternate and are damped at the floor rate ``e^{-5}`` per step). It starts from
-GD's first step: c(0) = theta(1) / 2, delta(0) = -theta(1) / 2. The predicted **end of the cycle**
+``a <= 1`` do not alternate and are damped at the floor rate ``e^{-5}`` per step). It starts at
+``t0 = START_STEPS`` (2) from GD's own pair there, ``c = (theta(t0) + theta(t0 + 1)) / 2``,
+``delta = (theta(t0) - theta(t0 + 1)) / 2``, the first t0 + 1 steps computed with the exact map: theta(0) = 0
+is not an iterate of the cycle, and at eta lambda_max(H(0)) >> 2 the first step overshoots every margin by
+O(eta lambda) (-46 at eta lambda = 100 on a planted set) before the second brings the pair onto the cycle;
+the pair (0, theta(1)) (t0 = 0, the model before this start) misplaces the centre by units of margin there,
+which moved one fold end by 1.29x. The predicted **end of the cycle**
 is the last t at which some component of theta *visibly* alternates, by the rule of the detector of
 :mod:`numerics.stability_measure`: the first differences of component j are ``cdot_j -+ 2 delta_j``,
 so they alternate iff ``2 |delta_j| > |cdot_j|``, and the detector also asks ``|delta_j| >``
@@ -78,6 +83,7 @@ from theory.validation import dataset, positive_scalar
 __all__ = [
     "CyclePrediction",
     "FOLD_MARGIN",
+    "START_STEPS",
     "cycle_accuracy_times",
     "predict_cycle",
     "secant_curvature",
@@ -90,6 +96,8 @@ FOLD_MARGIN = math.log(2.0 + math.sqrt(3.0))
 _DAMP_FLOOR = -5.0  # log-rate per step of non-alternating directions of delta (e^-5: gone in a few steps)
 _DEFAULT_FLOOR = 1e-9  # numerics.stability_measure's amplitude threshold
 _SHORT_STEPS = 100.0  # below this the two-step averaging is not slow (transient)
+#: GD steps computed with the exact map before the reduced model takes over (see predict_cycle).
+START_STEPS = 2
 _UNSTABLE_MU = 1.0
 
 
@@ -252,11 +260,11 @@ def _visibility(Z, eta, floor):
 
 
 def predict_cycle(X, y, *, eta, t_max=1e8, reduction="sum", amplitude_floor=_DEFAULT_FLOOR, rtol=1e-6,
-                  per_decade=20, max_evaluations=100_000) -> CyclePrediction:
+                  per_decade=20, max_evaluations=100_000, start_steps=START_STEPS) -> CyclePrediction:
     """Predict the period-2 cycle of GD (eqs. (3)-(5) of arXiv:2602.08302) and when it ends.
 
     Integrates the reduced two-step model of the module docstring in s = log(1 + t) (LSODA,
-    relative tolerance ``rtol``) from GD's first step until |delta| < amplitude_floor, then the
+    relative tolerance ``rtol``) from GD's pair at t0 = ``start_steps`` until |delta| < amplitude_floor, then the
     central path alone (delta = 0) up to t_max.
 
     Args:
@@ -267,6 +275,10 @@ def predict_cycle(X, y, *, eta, t_max=1e8, reduction="sum", amplitude_floor=_DEF
         max_evaluations: budget of right-hand-side evaluations (typical runs need 1e3-1e4; a 2-cycle that
             keeps hopping between branches can need 1e5-1e6). Beyond it the result has ``end`` None,
             ``end_kind`` "unresolved" and ``success`` False.
+        start_steps: t0, the GD steps computed with the exact map (theta(0..t0+1), O(t0 N d) work) before the
+            reduced model starts from GD's pair at t0; reported times below t0 are the exact pairs. 0 is the
+            start c = theta(1) / 2, delta = -theta(1) / 2. If the exact map's alternation is already hidden at
+            t0, the end is the last step at which it showed.
 
     Returns:
         :class:`CyclePrediction`.
@@ -284,45 +296,88 @@ def predict_cycle(X, y, *, eta, t_max=1e8, reduction="sum", amplitude_floor=_DEF
     Z = y[:, None] * np.hstack([X, np.ones((X.shape[0], 1))])
     p = Z.shape[1]
     lam0 = float(np.linalg.eigvalsh(0.25 * Z.T @ Z)[-1])
-    theta1 = 0.5 * eta_sum * Z.sum(axis=0)  # GD's first step from theta = 0
-    state0 = np.r_[0.5 * theta1, -0.5 * theta1]
-    s_end = math.log1p(t_max)
+    start_steps = int(start_steps)
+    if start_steps < 0:
+        raise ValueError(f"`start_steps` must be >= 0, got {start_steps}")
+    pairs = _exact_pairs(Z, eta_sum, start_steps)  # (start_steps + 1, 2p): GD's own (c, delta) at t = 0..t0
+    state0 = pairs[-1]
+    s0, s_end = math.log1p(start_steps), math.log1p(t_max)
     s_grid = np.log1p(np.unique(np.r_[0.0, np.geomspace(1.0, t_max, int(per_decade * math.log10(max(t_max, 10))) + 1)]))
     if eta_sum * lam0 <= 2.0:
-        return _result(Z, eta_sum, s_grid[:1], np.r_[state0[:p], 0 * state0[p:]][:, None], 0.0, amplitude_floor,
+        return _result(Z, eta_sum, s_grid[:1], np.r_[pairs[0, :p], 0 * pairs[0, p:]][:, None], 0.0, amplitude_floor,
                        t_max, 0, True, "stable at initialisation: eta lambda_max(H(0)) <= 2", 0.0)
+    s_exact = np.log1p(np.arange(start_steps, dtype=float))  # reported from the exact map before t0
+    s_grid = s_grid[s_grid > s0]
 
     def dead(s, state):
         return math.log(max(float(np.linalg.norm(state[p:])), 1e-300) / amplitude_floor)
 
     dead.terminal, dead.direction = True, -1
     visible = _visibility(Z, eta_sum, amplitude_floor)
+    head_s, head = np.r_[s_exact, s0], pairs.T  # the exact map's pairs, t = 0..t0
+    if np.linalg.norm(state0[p:]) < amplitude_floor:  # GD's own cycle died within the first t0 steps
+        end = _last_shown(visible, pairs)
+        message = f"the exact map's alternation ended within its first {start_steps} steps"
+        return _central_tail(Z, eta_sum, head_s, head, s_grid, s0, s_end, rtol, end, amplitude_floor, t_max,
+                             0, True, message)
     try:
-        sol = solve_ivp(_field(Z, eta_sum, max_evaluations), (0.0, s_end), state0, method="LSODA", rtol=rtol,
+        sol = solve_ivp(_field(Z, eta_sum, max_evaluations), (s0, s_end), state0, method="LSODA", rtol=rtol,
                         atol=1e-12 * amplitude_floor, events=(dead, visible), dense_output=True)
     except _BudgetExceeded as exc:  # a cycle hopping between branches: stiff; no prediction
         t_stop = math.expm1(float(exc.args[0]))
-        return _result(Z, eta_sum, s_grid[:1], np.r_[state0[:p], 0 * state0[p:]][:, None], None, amplitude_floor,
-                       t_max, int(max_evaluations), False,
-                       f"unresolved: more than {max_evaluations} evaluations by t ~ {t_stop:.3g} steps", 0.0)
+        return _result(Z, eta_sum, head_s, head, None, amplitude_floor, t_max, int(max_evaluations), False,
+                       f"unresolved: more than {max_evaluations} evaluations by t ~ {t_stop:.3g} steps", s0)
     s_stop = float(sol.t[-1])
     end = None
     if sol.t_events[0].size:  # the cycle is gone; it was last visible at the last downward crossing, if any
         hidden = sol.t_events[1]
-        end = math.expm1(float(hidden[-1] if hidden.size and visible(s_stop, sol.y[:, -1]) <= 0 else s_stop))
-    grid = np.r_[s_grid[s_grid < s_stop], s_stop]
-    states = sol.sol(grid)
+        if visible(s_stop, sol.y[:, -1]) > 0:
+            end = math.expm1(s_stop)
+        elif hidden.size:
+            end = math.expm1(float(hidden[-1]))
+        elif start_steps and visible(s0, state0) <= 0:  # hidden from t0 on: last shown by the exact map
+            end = _last_shown(visible, pairs)
+        else:
+            end = math.expm1(s_stop)
+    inside = np.r_[s_grid[s_grid < s_stop], s_stop]
+    grid, states = np.r_[head_s, inside], np.hstack([head, sol.sol(inside)])
     nfev, success, message = int(sol.nfev), bool(sol.success), str(sol.message)
-    if end is not None and s_stop < s_end:  # after the cycle: the central path alone (delta = 0 stays 0)
-        start = np.r_[sol.y[:p, -1], np.zeros(p)]
-        flow = solve_ivp(_field(Z, eta_sum), (s_stop, s_end), start, method="LSODA", rtol=rtol, atol=1e-12,
+    if end is None or s_stop >= s_end:
+        return _result(Z, eta_sum, grid, states, end, amplitude_floor, t_max, nfev, success, message, s_stop)
+    # after the cycle: the central path alone (delta = 0 stays 0)
+    return _central_tail(Z, eta_sum, grid, states, s_grid, s_stop, s_end, rtol, end, amplitude_floor, t_max,
+                         nfev, success, message)
+
+
+def _exact_pairs(Z, eta, steps):
+    """GD's own iterates as (c, delta) pairs: row t is ((theta_t + theta_{t+1}) / 2, (theta_t - theta_{t+1}) / 2)
+    for t = 0..steps, from theta_0 = 0 (the summed-loss map theta <- theta + eta sum_i sigma(-z_i^T theta) z_i)."""
+    theta = [np.zeros(Z.shape[1]), 0.5 * eta * Z.sum(axis=0)]  # sigma(0) = 1/2: the first step exactly
+    for _ in range(steps):
+        theta.append(theta[-1] + eta * (expit(-(Z @ theta[-1])) @ Z))
+    th = np.array(theta)
+    return np.hstack([0.5 * (th[:-1] + th[1:]), 0.5 * (th[:-1] - th[1:])])
+
+
+def _last_shown(visible, pairs) -> float:
+    """Last t among the exact map's pairs at which some component alternates visibly (0.0 if none)."""
+    shown = [t for t in range(len(pairs)) if visible(math.log1p(t), pairs[t]) > 0]
+    return float(shown[-1]) if shown else 0.0
+
+
+def _central_tail(Z, eta, grid, states, s_grid, s_stop, s_end, rtol, end, floor, t_max, nfev, success, message):
+    """Append the central path alone (delta = 0) from s_stop (the last column of ``states``) to s_end."""
+    p = Z.shape[1]
+    start = np.r_[states[:p, -1], np.zeros(p)]
+    later = s_grid[s_grid > s_stop]
+    if s_stop < s_end:
+        flow = solve_ivp(_field(Z, eta), (s_stop, s_end), start, method="LSODA", rtol=rtol, atol=1e-12,
                          dense_output=True)
-        later = s_grid[s_grid > s_stop]
         if later.size:
             grid, states = np.r_[grid, later], np.hstack([states, flow.sol(later)])
         nfev += int(flow.nfev)
         success = success and bool(flow.success)
-    return _result(Z, eta_sum, grid, states, end, amplitude_floor, t_max, nfev, success, message, s_stop)
+    return _result(Z, eta, grid, states, end, floor, t_max, nfev, success, message, s_stop)
 
 
 def _result(Z, eta, grid, states, end, floor, t_max, nfev, success, message, s_stop):

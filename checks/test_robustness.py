@@ -266,6 +266,21 @@ def test_committed_ledger_carries_each_claims_robustness():
         assert r is not None, c["id"]
         assert r["variants"] or r["summary"].startswith("no variant applies"), c["id"]
         assert r["verdict_of_record"] == c["verdict"], c["id"]
+        redraws = [v for v in r["variants"] if v["choices"] == ["seed"] and not v["parts"] and v["verdict"] not in (None, ERROR)]
+        flips = r["redraw_flips"]
+        if not redraws:
+            assert flips is None, c["id"]
+            continue
+        assert (flips["m"], flips["k"]) == (len(redraws), sum(v["verdict"] != r["base_verdict"] for v in redraws)), c["id"]
+        assert [flips["low"], flips["high"]] == list(clopper_pearson(flips["k"], flips["m"])), c["id"]
+        assert f"verdict flips under {flips['k']} of {flips['m']} seed redraws" in r["summary"], c["id"]
+
+
+def test_committed_ledger_estimates_the_flip_rate_over_eight_redraws():
+    page = json.loads(PAGE.read_text())
+    rates = {c["id"]: c["robustness"]["redraw_flips"] for c in page["claims"]}
+    assert rates["thm4.5-closed-form"] is None  # no data set, no variant
+    assert all(r["m"] == 8 for cid, r in rates.items() if cid != "thm4.5-closed-form")
 
 
 # ---------------------------------------------------------------- three-choice combinations, redraw flip rate

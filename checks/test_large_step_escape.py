@@ -16,6 +16,7 @@ Claims checked:
 * The evaluation script's streams reproduce the development rows A1-A3 and B1-B2 of docs/stability.md.
 """
 
+import dataclasses
 import importlib.util
 import math
 from pathlib import Path
@@ -23,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from checks.test_large_step import _planted  # the same 2-D planted sets as the end-time tests
+from checks.test_large_step import _gd_kept_time, _planted  # the same 2-D planted sets as the end-time tests
 from checks.tolerances import (
     ESCAPE_QUANTILE_RTOL,
     ESCAPE_RATE_SIGMAS,
@@ -171,13 +172,15 @@ def test_evaluation_streams_reproduce_the_development_rows():
     assert [next(b) for _ in range(2)][1] == (84, 11, 0.0756, 600, 19.07)  # B1 (the first draw is not chaotic)
 
 
-def test_forecast_reports_the_escape_median_and_bounds_the_train_time():
+def test_forecast_reports_the_escape_median_as_end_and_accuracy_time():
     """theory.prediction.cycle_forecast (predict, stability) on a chaotic set, C7: the end it reports is the
     escape model's median on its own reduced model (horizon 1e8), within LARGE_STEP_END_FACTOR of one GD run's
-    end; the 2-cycle's end stays as the upper bound; the train time, from the central path after the escape,
-    is an upper bound on GD's T_tr (up to the measurement's checkpoint spacing)."""
+    end; the 2-cycle's end stays as the upper bound; the train time is that median too (rule A,
+    docs/stability-chaotic-times-prereg.md), within LARGE_STEP_END_FACTOR of the time from which GD keeps train
+    accuracy 1, where the central path's own time (the negative control) lies outside that factor."""
     from lingrok.compare.large_step import cycle_json
     from numerics.simulation import simulate
+    from theory.large_step import cycle_accuracy_times
     from theory.prediction import cycle_forecast
 
     X, y, eta = _planted(69, 13, 0.0532, 385, 54.05)
@@ -187,9 +190,13 @@ def test_forecast_reports_the_escape_median_and_bounds_the_train_time():
     assert fc.end < fc.model.end / LARGE_STEP_CHAOTIC_MISS  # the escape comes well before the 2-cycle's end
     r = measure_cycle_end(X, y, eta=eta, steps=int(1.5 * fc.model.end + 100), per_decade=LARGE_STEP_SAMPLES_PER_DECADE)
     assert _miss(fc.end, *r.bracket) <= LARGE_STEP_END_FACTOR, (fc.end, r.bracket)
-    sim = simulate(X, y, eta=eta, steps=int(1.5 * fc.model.end + 100), per_decade=LARGE_STEP_SAMPLES_PER_DECADE)
-    gd_lower = min(row.T_tr_lower for row in sim.times if row.eps == 0.0 and row.test == "train")
-    assert gd_lower <= fc.train_times["either"], (gd_lower, fc.train_times)
+    assert fc.train_times == {"either": fc.end, "both": fc.end}
+    sim = simulate(X, y, eta=eta, steps=int(1.5 * fc.model.end + 100), per_decade=2 * LARGE_STEP_SAMPLES_PER_DECADE)
+    kept = _gd_kept_time(np.asarray(sim.run.t), np.asarray(sim.accuracy["train"]))
+    assert _miss(fc.train_times["either"], *kept) <= LARGE_STEP_END_FACTOR, (fc.train_times, kept)
+    timed = dataclasses.replace(fc.model, delta=np.where((fc.model.t >= fc.end)[:, None], 0.0, fc.model.delta))
+    central = cycle_accuracy_times(timed, X, y)["either"]
+    assert _miss(central, *kept) > LARGE_STEP_END_FACTOR, (central, kept)
     end, detail = cycle_json(fc)
     assert end == fc.end == detail["escape"]["median"] and detail["model_end"] == fc.model.end
     assert "escape model" in detail["validity"]

@@ -184,7 +184,8 @@ class CycleForecast:
             short) or an order of magnitude.
         horizon: the model's horizon (GD steps).
         train_times, test_times: {"either", "both"}: first step from which one / both parities
-            classify every training (test) point; test_times is None without a test set.
+            classify every training (test) point; test_times is None without a test set. With ``escape``
+            both are the escape median wherever the central path reaches accuracy 1 at all.
         model: :class:`theory.large_step.CyclePrediction`.
         escape: :class:`theory.large_step_escape.EscapePrediction` where the model's 2-cycle is unstable
             near its end (``model.chaotic``, not short): ``end`` is then its median escape time and the
@@ -253,12 +254,21 @@ def cycle_forecast(X, y, test=None, *, eta, reduction="sum", steps=0) -> CycleFo
     if test is not None and pr.end_kind != "none":
         test_times = cycle_accuracy_times(timed, test[0], test[1])
     if escape is not None:
+        # GD's centre after the escape is ahead of the model's central path (the chaotic orbit's push is not the
+        # 2-cycle's): where that path reaches accuracy 1 at all, GD keeps it from the escape on (rule A,
+        # docs/stability-chaotic-times-prereg.md)
+        train_times = {key: (end if v is not None else None) for key, v in train_times.items()}
+        if test_times is not None:
+            test_times = {key: (end if v is not None else None) for key, v in test_times.items()}
+    if escape is not None:
         validity = ("escape model: the 2-cycle period-doubles (two-step multiplier > 1) within the last decade "
                     "before the end and GD leaves it early; the end is the median escape time (theory."
                     "large_step_escape; held out: within 1.5 of GD's eta-jitter median on 15 of 15 sets), "
                     f"the 2-cycle's own end {pr.end:.4g} an upper bound; where the end is random under a 1e-9 "
-                    "change of eta, one run can lie further off. The accuracy times are upper bounds only: GD's "
-                    "chaotic orbit is off the model's central path (held out: GD's T_tr at 0.008-1.06 of them)")
+                    "change of eta, one run can lie further off. The accuracy times are that median too (where "
+                    "the central path reaches accuracy 1 at all): the time from which GD keeps accuracy 1 (held "
+                    "out: within 1.5 on 14 of 15 sets for train and test, docs/stability-chaotic-times-prereg.md); "
+                    "Definition 3.4's first reach can be an earlier transient of one parity and is not predicted")
     elif pr.chaotic:
         validity = ("upper bound: the 2-cycle period-doubles (two-step multiplier > 1) within the last decade "
                     "before the end, and GD can leave it early")

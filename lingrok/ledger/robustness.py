@@ -214,7 +214,9 @@ D1024_VARIANTS = (
 _BY_NAME = {v.name: v for v in VARIANTS + (REDUCTION_VARIANT,)}
 
 #: Combinations that test the choice-dependent verdicts: the two choices that flipped verdicts one at a time
-#: (sv_spread, box) together, each of them on independent redraws and on the mean loss, and three choices at once.
+#: (sv_spread, box) together, each of them on independent redraws and on the mean loss, and three choices at once;
+#: the sv_spread=2 and box x2 constructions on all eight redraws seed+1 ... seed+8 (their flip rates,
+#: lingrok.ledger.records.construction_flip_rate), and gap, n and k crossed with sv_spread=2.
 COMBINATIONS = tuple(combine(*(_BY_NAME[n] for n in names)) for names in (
     ("sv_spread=2", "box x2"),
     ("sv_spread=2", "seed+1"),
@@ -226,6 +228,11 @@ COMBINATIONS = tuple(combine(*(_BY_NAME[n] for n in names)) for names in (
     ("sv_spread=2", "box x2", "seed+1"),
     ("sv_spread=2", "box x2", "seed+2"),
     ("sv_spread=2", "seed+1", "mean loss, eta x N"),
+    *(("sv_spread=2", f"seed+{k}") for k in range(3, 9)),
+    *(("box x2", f"seed+{k}") for k in range(3, 9)),
+    ("gap x2", "sv_spread=2"),
+    ("n x2", "sv_spread=2"),
+    ("k x2", "sv_spread=2"),
 ))
 
 #: Every variant, in the order of the ledger's tables.

@@ -1,13 +1,14 @@
 """The reduced model's exact start (theory.large_step.START_STEPS) against float64 GD on held-out sets (issue 14).
 
 Implements the pre-registration docs/stability-start-prereg.md: streams D (``default_rng(31)``, 20 non-chaotic,
-non-short sets: end and concentrated T_te) and E (``default_rng(33)``, 15 short sets: end), each set predicted
+non-short sets: end and concentrated T_te) and E (``default_rng(33)``, 15 short sets: end), and the amendment's
+fresh F (``default_rng(41)``, as D) and G (``default_rng(43)``, as E), each set predicted
 with the new start (t0 = START_STEPS) and the old one (t0 = 0) and measured once with float64 GD. The chaotic
 sets C1-C15 are scripts/chaotic_escape_eval.py's (``--streams 3 --start-steps 2``).
 
 Usage::
 
-    .venv/bin/python scripts/start_eval.py                 # D and E (~10 min on one core)
+    .venv/bin/python scripts/start_eval.py                 # D, E, F and G (~5 min on one core)
     .venv/bin/python scripts/start_eval.py --streams 31    # D only
     .venv/bin/python scripts/start_eval.py --json out.json
 """
@@ -29,7 +30,7 @@ from checks.test_large_step import _gd_kept_time, _gd_test_accuracy, _planted_wi
 from numerics.cycle_measure import measure_cycle_end  # noqa: E402
 from theory.prediction import cycle_forecast  # noqa: E402
 
-STREAMS = {31: ("D", 20), 33: ("E", 15)}
+STREAMS = {31: ("D", 20, "valid"), 33: ("E", 15, "short"), 41: ("F", 20, "valid"), 43: ("G", 15, "short")}
 END_FACTOR = 1.5
 TTE_RTOL = 0.25
 STEP_LIMIT = 4e5
@@ -73,7 +74,7 @@ def miss(t, lo, hi):
 def keep(stream, fc):
     if fc.end is None:
         return False
-    if stream == 33:
+    if STREAMS[stream][2] == "short":
         return fc.model.short
     t_te = fc.test_times["either"] if fc.test_times else None
     return (not fc.model.short and not fc.model.chaotic and t_te is not None
@@ -81,7 +82,7 @@ def keep(stream, fc):
 
 
 def evaluate(stream):
-    tag, count = STREAMS[stream]
+    tag, count, _ = STREAMS[stream]
     rows = []
     for row in draw(stream):
         X, y, test, eta = _planted_with_test(*row)
@@ -95,14 +96,14 @@ def evaluate(stream):
         r = measure_cycle_end(X, y, eta=eta, steps=steps, per_decade=END_PER_DECADE)
         lo, hi = (float(v) for v in r.bracket)
         kept = None
-        if stream == 31:
+        if STREAMS[stream][2] == "valid":
             _, t, acc = _gd_test_accuracy(X, y, test, eta, steps)
             kept = _gd_kept_time(t, acc)
         out = dict(name=f"{tag}{len(rows) + 1}", n=row[0], k=row[1], gamma=row[2], seed=row[3], eta_lambda0=row[4],
                    steps=steps, end_bracket=(lo, hi), lasts=bool(r.lasts), end_new=new.end, end_old=old.end,
                    end_miss_new=miss(new.end, lo, hi), end_miss_old=miss(old.end, lo, hi),
                    kind_old=old.model.end_kind, short_old=old.model.short, chaotic_old=old.model.chaotic)
-        if stream == 31:
+        if STREAMS[stream][2] == "valid":
             out.update(kept=kept, tte_new=te["new"], tte_old=te["old"],
                        tte_miss_new=miss(te["new"], *kept) if kept else math.inf,
                        tte_miss_old=miss(te["old"], *kept) if kept else math.inf)
@@ -116,7 +117,7 @@ def verdict(stream, rows):
     end_new = sum(r["end_miss_new"] <= END_FACTOR for r in rows)
     end_old = sum(r["end_miss_old"] <= END_FACTOR for r in rows)
     text = f"{STREAMS[stream][0]}: end within {END_FACTOR}: new start {end_new}/{len(rows)}, old {end_old}/{len(rows)}"
-    if stream == 31:
+    if STREAMS[stream][2] == "valid":
         tte_new = sum(r["tte_miss_new"] <= 1 + TTE_RTOL for r in rows)
         tte_old = sum(r["tte_miss_old"] <= 1 + TTE_RTOL for r in rows)
         text += f"; T_te within {TTE_RTOL:.0%}: new {tte_new}/{len(rows)}, old {tte_old}/{len(rows)}"

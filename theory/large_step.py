@@ -29,8 +29,9 @@ cycle relaxing to the cycle equation at the exact linear rate: along an eigenvec
 ``A = eta K(c, delta)`` with eigenvalue ``a > 1`` the alternating part is multiplied by ``a - 1``
 per step (GD's Jacobian ``I - eta H`` at d = 0), so ``d delta/dt = log(A - I) delta`` (directions with
 ``a <= 1`` do not alternate and are damped at the floor rate ``e^{-5}`` per step). It starts at
-``t0 = START_STEPS`` (2) from GD's own pair there, ``c = (theta(t0) + theta(t0 + 1)) / 2``,
-``delta = (theta(t0) - theta(t0 + 1)) / 2``, the first t0 + 1 steps computed with the exact map: theta(0) = 0
+``t0 = START_STEPS`` (2) from GD's own iterates there, ``delta = (theta(t0) - 2 theta(t0+1) + theta(t0+2)) / 4``
+(the alternating part, free of a linear drift) and ``c = theta(t0) - delta``, the first t0 + 2 steps computed
+with the exact map: theta(0) = 0
 is not an iterate of the cycle, and at eta lambda_max(H(0)) >> 2 the first step overshoots every margin by
 O(eta lambda) (-46 at eta lambda = 100 on a planted set) before the second brings the pair onto the cycle;
 the pair (0, theta(1)) (t0 = 0, the model before this start) misplaces the centre by units of margin there,
@@ -275,10 +276,11 @@ def predict_cycle(X, y, *, eta, t_max=1e8, reduction="sum", amplitude_floor=_DEF
         max_evaluations: budget of right-hand-side evaluations (typical runs need 1e3-1e4; a 2-cycle that
             keeps hopping between branches can need 1e5-1e6). Beyond it the result has ``end`` None,
             ``end_kind`` "unresolved" and ``success`` False.
-        start_steps: t0, the GD steps computed with the exact map (theta(0..t0+1), O(t0 N d) work) before the
-            reduced model starts from GD's pair at t0; reported times below t0 are the exact pairs. 0 is the
-            start c = theta(1) / 2, delta = -theta(1) / 2. If the exact map's alternation is already hidden at
-            t0, the end is the last step at which it showed.
+        start_steps: t0, the GD steps computed with the exact map (theta(0..t0+2), O(t0 N d) work) before the
+            reduced model starts from GD's own (c, delta) at t0 (module docstring); reported times below t0 are
+            the exact map's. 0 is the original start c = theta(1) / 2, delta = -theta(1) / 2. If the exact
+            map's alternation is already hidden at t0 (amplitude below the floor, or not visible by the
+            detector's rule), the end is the last step at which it showed.
 
     Returns:
         :class:`CyclePrediction`.
@@ -314,7 +316,7 @@ def predict_cycle(X, y, *, eta, t_max=1e8, reduction="sum", amplitude_floor=_DEF
 
     dead.terminal, dead.direction = True, -1
     visible = _visibility(Z, eta_sum, amplitude_floor)
-    head_s, head = np.r_[s_exact, s0], pairs.T  # the exact map's pairs, t = 0..t0
+    head_s, head = np.r_[s_exact, s0], pairs.T  # the exact map's (c, delta), t = 0..t0
     if np.linalg.norm(state0[p:]) < amplitude_floor:  # GD's own cycle died within the first t0 steps
         end = _last_shown(visible, pairs)
         message = f"the exact map's alternation ended within its first {start_steps} steps"
@@ -350,13 +352,22 @@ def predict_cycle(X, y, *, eta, t_max=1e8, reduction="sum", amplitude_floor=_DEF
 
 
 def _exact_pairs(Z, eta, steps):
-    """GD's own iterates as (c, delta) pairs: row t is ((theta_t + theta_{t+1}) / 2, (theta_t - theta_{t+1}) / 2)
-    for t = 0..steps, from theta_0 = 0 (the summed-loss map theta <- theta + eta sum_i sigma(-z_i^T theta) z_i)."""
+    """GD's own iterates as (c, delta) pairs at t = 0..steps, from theta(0) = 0 by the exact summed-loss map
+    theta <- theta + eta sum_i sigma(-z_i^T theta) z_i.
+
+    steps = 0: the model's original start, c = theta(1) / 2, delta = -theta(1) / 2. Otherwise row t removes a
+    linear drift from three iterates, as the detector's amplitude does: with theta(t + s) = c + v s + delta (-1)^s,
+    delta = (theta(t) - 2 theta(t+1) + theta(t+2)) / 4 and c = theta(t) - delta (the pair (theta(t), theta(t+1))
+    would carry half a step of drift in delta, which on a weak cycle is all of it).
+    """
     theta = [np.zeros(Z.shape[1]), 0.5 * eta * Z.sum(axis=0)]  # sigma(0) = 1/2: the first step exactly
-    for _ in range(steps):
+    if steps == 0:
+        return np.r_[0.5 * theta[1], -0.5 * theta[1]][None, :]
+    for _ in range(steps + 1):
         theta.append(theta[-1] + eta * (expit(-(Z @ theta[-1])) @ Z))
     th = np.array(theta)
-    return np.hstack([0.5 * (th[:-1] + th[1:]), 0.5 * (th[:-1] - th[1:])])
+    delta = 0.25 * (th[:-2] - 2.0 * th[1:-1] + th[2:])
+    return np.hstack([th[:-2] - delta, delta])
 
 
 def _last_shown(visible, pairs) -> float:

@@ -334,6 +334,30 @@ def test_accuracy_times_read_both_parities():
         cycle_accuracy_times(pr, X, y, eps=1.0)
 
 
+def test_start_past_the_cycle_reads_the_end_off_the_exact_map():
+    """start_steps beyond GD's own end (t0 = 300 and 1000 on a flip set ending at ~190 steps): the drift-free start
+    sees no alternation at t0 and the end is the last step at which the exact map showed it, inside GD's bracket
+    widened by LARGE_STEP_END_FACTOR (the pair start, whose delta carried half a step of drift, gave t0 itself)."""
+    X, y, eta = _planted(92, 23, 0.010, 339, 3.7)
+    r = _measure(X, y, eta, 2000)
+    lo, hi = r.bracket
+    for t0 in (300, 1000):
+        pr = predict_cycle(X, y, eta=eta, t_max=1e5, start_steps=t0)
+        assert pr.end < t0 and lo / LARGE_STEP_END_FACTOR <= pr.end <= LARGE_STEP_END_FACTOR * hi, (t0, pr.end, r.bracket)
+
+
+def test_no_visible_alternation_in_the_exact_start_is_no_cycle():
+    """eta lambda_max(H(0)) = 2.17 (stream E's E2): GD shows no alternation from step 1 on (measured bracket
+    (0, 1]); the exact start sees none either, and the forecast says no cycle, with that reason (not the
+    eta lambda <= 2 one)."""
+    from theory.prediction import cycle_forecast
+
+    X, y, eta = _planted(21, 2, 0.0795, 154, 2.17)
+    assert _measure(X, y, eta, 200).bracket == (0, 1)
+    fc = cycle_forecast(X, y, eta=eta)
+    assert fc.model.end == 0.0 and fc.end is None and "show no visible alternation" in fc.reason, fc.reason
+
+
 def test_validation_messages():
     X, y, _ = _planted(10, 2, 0.05, 0, 3.0)
     with pytest.raises(ValueError, match="`eta` must be positive"):
@@ -342,6 +366,8 @@ def test_validation_messages():
         predict_cycle(X, y, eta=0.1, t_max=-1)
     with pytest.raises(ValueError, match="`reduction` must be"):
         predict_cycle(X, y, eta=0.1, reduction="avg")
+    with pytest.raises(ValueError, match="`start_steps` must be >= 0"):
+        predict_cycle(X, y, eta=0.1, start_steps=-1)
     with pytest.raises(ValueError, match="need `steps` >= 10"):
         measure_cycle_end(X, y, eta=0.1, steps=5)
 
@@ -505,7 +531,7 @@ def test_exact_start_brings_t_te_within_25_percent_at_eta_lambda_100():
     """n = 100, k = 2, gamma = 0.0625, seed 193, eta lambda_max(H(0)) = 100 (found by hypothesis): T_te sits at the
     cycle's end. Started from (0, theta(1)) (start_steps=0, the negative control) the model put it at 5.42e3, 1.29x
     past GD's kept bracket (3981, 4217]: the first step overshoots every margin by O(eta lambda) and that start
-    misplaces the centre. Started from GD's own pair at t0 = START_STEPS it lies within LARGE_STEP_TTE_RTOL
+    misplaces the centre. Started from GD's own iterates at t0 = START_STEPS it lies within LARGE_STEP_TTE_RTOL
     (docs/stability-start-prereg.md)."""
     X, y, test, eta = _planted_with_test(100, 2, 0.0625, 193, 100.0)
     horizon = 2e5

@@ -810,7 +810,7 @@ PHASE_JAC_FD_RTOL = 1e-6
 
 # --- predicted T_te in the large-step regime (checks/test_large_step.py) ---
 # The target for T_te where the cycle delays it ("within 25%"), taken as stated, not derived. The
-# property asserts it since the reduced model starts from GD's own pair (theory.large_step.START_STEPS; held
+# property asserts it since the reduced model starts from GD's own iterates (theory.large_step.START_STEPS; held
 # out: 20 of 20, docs/stability-start-prereg.md); from the old start (0, theta(1)) it missed by 1.29x at
 # eta lambda = 100 (the negative control). The transient pins are measured against it too.
 LARGE_STEP_TTE_RTOL = 0.25

@@ -231,8 +231,11 @@ def cycle_forecast(X, y, test=None, *, eta, reduction="sum", steps=0) -> CycleFo
     horizon = max(CYCLE_MIN_HORIZON, CYCLE_HORIZON_FACTOR * float(steps))
     pr = predict_cycle(X, y, eta=eta, t_max=horizon, reduction=reduction)
     reason = None
-    if pr.end_kind == "none":
+    if pr.end_kind == "none" and pr.message.startswith("stable at initialisation"):
         reason = "no cycle predicted: eta lambda_max(H(0)) <= 2, GD is linearly stable everywhere (sigma' <= 1/4)"
+    elif pr.end_kind == "none":
+        reason = ("no cycle predicted: GD's own first iterates (the model's exact start) show no visible "
+                  "alternation at any step")
     elif pr.end_kind == "unresolved":
         reason = (f"no prediction: the reduced model's 2-cycle keeps hopping between branches and its integration "
                   f"ran out of its evaluation budget ({pr.message})")

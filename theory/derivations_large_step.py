@@ -3,8 +3,8 @@
 The machine-checked counterpart of :mod:`theory.large_step` for GD of eqs. (3)-(5) of
 arXiv:2602.08302 (summed logistic loss, step eta): the two-step map, the cycle equation with the
 secant curvature kappa, its small-amplitude expansion (flip versus fold), its exponential tail,
-the fold condition, the linear relaxation rate of the alternating part, and the factor by which a
-margin error moves the end. One component of theta and one point stand for the sums over points
+the fold condition, the linear relaxation rate of the alternating part, the factor by which a
+margin error moves the end, and the drift-free start from GD's own iterates. One component of theta and one point stand for the sums over points
 (every identity below is linear in the point's contribution).
 """
 
@@ -35,6 +35,10 @@ def large_step_cycle() -> Derivation:
     q = 1 / (2 * (1 + sp.cosh(m)))
     F = sp.Function("F")
     fold_ratio = sp.Derivative(F(a) / a, a)
+    v = sp.Symbol("v", real=True)
+
+    def it(k):  # GD's iterate theta_{t0+k}: centre, linear drift and the alternating part
+        return c + v * k + dl * (-1) ** k
     steps = (
         Step(eq(th1, th0 + eta * gp), "GD (eqs. (4)-(5)) is $\\theta_{t+1} = \\theta_t + \\eta g(\\theta_t)$, "
              "$g(\\theta) = \\sum_i \\sigma(-z_i^T\\theta) z_i$ (minus the gradient of eq. (3)); "
@@ -107,6 +111,12 @@ def large_step_cycle() -> Derivation:
              "$\\Delta m$ (half a step of drift, $\\frac{\\eta}{2}|\\bar g^T z_i|$) multiplies their "
              "curvature by $e^{-\\Delta m}$ and moves the end by the factor $e^{\\Delta m}$.", "identity",
              methods=("expand", "powsimp", "simplify")),
+        Step(eq((th0 - 2 * th1 + th2) / 4, dl), "Start from GD's own iterates: at "
+             "$t_0$ (theory.large_step.START_STEPS, after the exact map) three iterates "
+             "$\\theta_{t_0+s} = c + v s + \\delta(-1)^s$ give the alternating part free of the drift $v$, "
+             "$\\delta = (\\theta_{t_0} - 2\\theta_{t_0+1} + \\theta_{t_0+2})/4$, and $c = \\theta_{t_0} - \\delta$; the "
+             "pair $(\\theta_{t_0} - \\theta_{t_0+1})/2 = \\delta - v/2$ would carry half a step of drift, all of "
+             "$\\delta$ on a weak cycle.", "identity", given=((th0, it(0)), (th1, it(1)), (th2, it(2)))),
     )
     return Derivation(
         id="large-step-cycle",

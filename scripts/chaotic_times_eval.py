@@ -14,6 +14,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
@@ -27,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from chaotic_escape_eval import select  # noqa: E402
 from checks.test_large_step import _gd_kept_time, _planted_with_test  # noqa: E402
 from numerics.simulation import simulate  # noqa: E402
+from theory.large_step import cycle_accuracy_times  # noqa: E402
 from theory.prediction import cycle_forecast  # noqa: E402
 
 FACTOR = 1.5
@@ -48,8 +50,15 @@ def evaluate(stream):
     for i, (row, *_rest) in enumerate(select(stream)):
         X, y, test, eta = _planted_with_test(*row)
         fc = cycle_forecast(X, y, test, eta=eta)
-        central = {"train": fc.train_times["either"], "test": fc.test_times["either"]}
+        # the central path with delta = 0 after the escape (cycle_forecast reported these before rule A was wired)
+        timed = fc.model if fc.escape is None else dataclasses.replace(
+            fc.model, delta=np.where((fc.model.t >= fc.end)[:, None], 0.0, fc.model.delta))
+        central = {"train": cycle_accuracy_times(timed, X, y)["either"],
+                   "test": cycle_accuracy_times(timed, *test)["either"]}
         rule_a = {k: (fc.end if v is not None and fc.escape is not None else v) for k, v in central.items()}
+        reported = {"train": fc.train_times["either"], "test": fc.test_times["either"]}
+        if fc.escape is not None:
+            assert reported == rule_a, (reported, rule_a)  # the package reports rule A since it was wired
         known = [v for v in (fc.model.end, fc.end, *central.values()) if v is not None]
         steps = int(3 * max(known) + 200)
         sim = simulate(X, y, eta=eta, steps=steps, test=test, per_decade=PER_DECADE)

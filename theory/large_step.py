@@ -29,13 +29,13 @@ cycle relaxing to the cycle equation at the exact linear rate: along an eigenvec
 ``A = eta K(c, delta)`` with eigenvalue ``a > 1`` the alternating part is multiplied by ``a - 1``
 per step (GD's Jacobian ``I - eta H`` at d = 0), so ``d delta/dt = log(A - I) delta`` (directions with
 ``a <= 1`` do not alternate and are damped at the floor rate ``e^{-5}`` per step). It starts at
-``t0 = START_STEPS`` (2) from GD's own iterates there, ``delta = (theta(t0) - 2 theta(t0+1) + theta(t0+2)) / 4``
-(the alternating part, free of a linear drift) and ``c = theta(t0) - delta``, the first t0 + 2 steps computed
-with the exact map: theta(0) = 0
-is not an iterate of the cycle, and at eta lambda_max(H(0)) >> 2 the first step overshoots every margin by
-O(eta lambda) (-46 at eta lambda = 100 on a planted set) before the second brings the pair onto the cycle;
-the pair (0, theta(1)) (t0 = 0, the model before this start) misplaces the centre by units of margin there,
-which moved one fold end by 1.29x. The predicted **end of the cycle**
+``t0 = START_STEPS`` (2) from GD's own iterates there (theta(0..t0+2) by the exact map):
+``delta = (theta(t0) - 2 theta(t0+1) + theta(t0+2)) / 4``, the alternating part free of a linear drift, and
+``c = theta(t0) - delta``. theta(0) = 0 is not an iterate of the cycle: at eta lambda_max(H(0)) >> 2 the first
+step overshoots every margin by O(eta lambda) (-46 at eta lambda = 100 on a planted set) and the second brings
+the iterates onto the cycle. The original start, c = theta(1) / 2, delta = -theta(1) / 2 (``start_steps=0``),
+misplaced the centre by units of margin there and moved one fold end by 1.29x; the pair
+(theta(t0), theta(t0+1)) would put half a step of drift into delta. The predicted **end of the cycle**
 is the last t at which some component of theta *visibly* alternates, by the rule of the detector of
 :mod:`numerics.stability_measure`: the first differences of component j are ``cdot_j -+ 2 delta_j``,
 so they alternate iff ``2 |delta_j| > |cdot_j|``, and the detector also asks ``|delta_j| >``
@@ -265,7 +265,7 @@ def predict_cycle(X, y, *, eta, t_max=1e8, reduction="sum", amplitude_floor=_DEF
     """Predict the period-2 cycle of GD (eqs. (3)-(5) of arXiv:2602.08302) and when it ends.
 
     Integrates the reduced two-step model of the module docstring in s = log(1 + t) (LSODA,
-    relative tolerance ``rtol``) from GD's pair at t0 = ``start_steps`` until |delta| < amplitude_floor, then the
+    relative tolerance ``rtol``) from GD's own (c, delta) at t0 = ``start_steps`` until |delta| < amplitude_floor, then the
     central path alone (delta = 0) up to t_max.
 
     Args:

@@ -7,7 +7,9 @@ claim lists at least one variant or says why none applies; each variant changes 
 combination exactly its parts' changes); the committed ledger carries a robustness record per claim.
 Three-choice combinations are charged by the same smallest-group rule; the redraw flip rate (k of m seed
 redraws, exact Clopper-Pearson interval) matches the Beta distribution's closed forms at its ends; the d = 1024
-set's gap and k fields at their defaults build the spec the ledger built before they existed.
+set's gap and k fields at their defaults build the spec the ledger built before they existed. The flip rate of
+another construction C (its two-part redraws C & seed+j) counts the redraws that leave C's own verdict and, apart,
+those that give the default's base verdict, each with its interval; the committed ledger's counts match its variants.
 """
 
 import dataclasses
@@ -22,7 +24,7 @@ from lingrok.ledger.claims_common import all_checks
 from lingrok.ledger.config import default_config, quick_config
 from lingrok.ledger.context import VerifyContext
 from lingrok.ledger.records import (CONDITIONAL, ERROR, FAILS, HOLDS, Claim, LedgerEntry, VariantOutcome, _robustness_dict,
-                                    clopper_pearson, finding, flip_causes, ledger_to_dict, Ledger, redraw_flip_rate,
+                                    clopper_pearson, construction_flip_rates, finding, flip_causes, ledger_to_dict, Ledger, redraw_flip_rate,
                                     render_markdown, robustness_summary)
 from lingrok.ledger.robustness import (ALL_VARIANTS, CHOICES, CLAIM_CHOICES, COMBINATIONS, D1024_VARIANTS,
                                        NO_VARIANT_REASON, REDUCTION_VARIANT, VARIANTS, attach, claim_robustness, combine,
@@ -403,3 +405,88 @@ def test_the_new_variants_are_listed():
     assert {"gap x2 on d1024", "n x2 on d1024", "k x2 on d1024", "box x2 & seed+2", "box x2 & mean loss, eta x N",
             "sv_spread=2 & box x2 & seed+1", "sv_spread=2 & box x2 & seed+2",
             "sv_spread=2 & seed+1 & mean loss, eta x N"} <= names
+
+
+# ---------------------------------------------------------------- flip rate of the sv_spread=2 and box x2 constructions
+
+MEAN = _o("mean loss, eta x N", "reduction", None)
+SEEDS = tuple(_o(f"seed+{j}", "seed", None) for j in range(1, 10))
+
+
+def _redraws_of(construction, verdicts):
+    """C & seed+1 ... C & seed+len(verdicts), with those verdicts."""
+    return tuple(_c((construction, SEEDS[j]), v) for j, v in enumerate(verdicts))
+
+
+def _construction_outcomes():
+    # base fails; sv_spread=2 holds on the base draw, its redraws: fails at seed+2, +5, conditional at +7, else holds;
+    # box x2 fails like the base on every draw
+    sv = _redraws_of(SV, [HOLDS, FAILS, HOLDS, HOLDS, FAILS, HOLDS, CONDITIONAL, HOLDS])
+    box = _redraws_of(BOX, [FAILS] * 8)
+    ignored = (tuple(_with(o, FAILS) for o in SEEDS[:8])  # one-choice redraws of the default construction
+               + (_c((SV, BOX), HOLDS), _c((SV, BOX, SEED1), FAILS), _c((SV, SEED1, MEAN), FAILS))  # no / three-part redraws
+               + (_c((SV, SEEDS[8]), None), _c((BOX, SEEDS[8]), ERROR))  # not run, raised
+               + (_o("gap x2", "gap", None), _c((_o("gap x2", "gap", None), SEED1), HOLDS)))  # no own verdict
+    return (_with(SV, HOLDS), _with(BOX, FAILS)) + sv + box + ignored
+
+
+def test_the_construction_flip_rate_counts_redraws_leaving_its_own_verdict_and_giving_the_base_one():
+    sv, box = construction_flip_rates(FAILS, _construction_outcomes())
+    assert (sv.construction, sv.own_verdict, sv.base_verdict) == ("sv_spread=2", HOLDS, FAILS)
+    assert sv.differ.variants == sv.give_base.variants == tuple(f"sv_spread=2 & seed+{j}" for j in range(1, 9))
+    # 3 of 8 leave holds (two fails, one conditional), 2 of 8 give the base's fails: not m - k when a third verdict occurs
+    assert (sv.differ.k, sv.differ.m, sv.give_base.k, sv.give_base.m) == (3, 8, 2, 8)
+    assert (sv.differ.low, sv.differ.high) == clopper_pearson(3, 8)
+    assert (sv.give_base.low, sv.give_base.high) == clopper_pearson(2, 8)
+    assert (box.construction, box.own_verdict, box.differ.k, box.differ.m, box.give_base.k) == ("box x2", FAILS, 0, 8, 8)
+    # k = 0 and k = m of 8: the interval's ends in closed form, 1 - 0.025^(1/8) and 0.025^(1/8)
+    assert box.differ.low == 0.0 and scaled_error(box.differ.high, 1 - 0.025 ** (1 / 8), rtol=ROBUSTNESS_BETA_PPF_RTOL) <= 1
+    assert box.give_base.high == 1.0
+    assert scaled_error(box.give_base.low, 0.025 ** (1 / 8), rtol=ROBUSTNESS_BETA_PPF_RTOL) <= 1
+
+
+def test_the_construction_flip_rate_is_reported_not_used_for_the_verdict_of_record():
+    outcomes = _construction_outcomes()
+    r = robustness_summary(FAILS, outcomes, source="fake")
+    assert r.construction_flips == construction_flip_rates(FAILS, outcomes)
+    assert r.redraw_flips.k == 0 and r.redraw_flips.m == 8  # the default construction's redraws are unchanged
+    assert ("under sv_spread=2 (its own verdict holds) 3 of 8 redraws give another verdict (rate 0.38, 95% "
+            "Clopper-Pearson [0.085, 0.755]) and 2 of 8 give the base verdict fails ([0.032, 0.651])") in r.summary
+    assert "under box x2 (its own verdict fails) 0 of 8 redraws give another verdict (rate 0.00" in r.summary
+    # the flips themselves are charged by rules 1-6 as before (gap x2 & seed+1, gap x2 not run: gap with seed jointly)
+    assert r.depends_on == (("sv_spread",), ("gap", "seed"))
+    rows = _robustness_dict(r)["construction_flips"]
+    assert [(c["construction"], c["own_verdict"], c["differ"]["k"], c["give_base"]["k"], c["differ"]["m"]) for c in rows] == [
+        ("sv_spread=2", HOLDS, 3, 2, 8), ("box x2", FAILS, 0, 8, 8)]
+    assert rows[0]["variants"] == [f"sv_spread=2 & seed+{j}" for j in range(1, 9)]
+
+
+def test_no_construction_flip_rate_without_redraws_or_own_verdict():
+    assert construction_flip_rates(FAILS, (_with(SV, HOLDS), _c((SV, BOX), HOLDS), _c((SV, BOX, SEED1), HOLDS))) == ()
+    assert construction_flip_rates(FAILS, (_with(SV, ERROR), _c((SV, SEED1), HOLDS))) == ()
+    assert construction_flip_rates(FAILS, (_with(SV, HOLDS), _c((SV, SEED1), None))) == ()
+    r = robustness_summary(FAILS, (_with(SV, FAILS),), source="fake")
+    assert r.construction_flips == () and _robustness_dict(r)["construction_flips"] == []
+
+
+def test_the_construction_redraws_are_listed():
+    names = {v.name for v in ALL_VARIANTS}
+    assert {f"{c} & seed+{j}" for c in ("sv_spread=2", "box x2") for j in range(1, 9)} <= names
+    assert {"gap x2 & sv_spread=2", "n x2 & sv_spread=2", "k x2 & sv_spread=2"} <= names
+
+
+def test_committed_ledger_construction_flip_counts_match_its_variants():
+    page = json.loads(PAGE.read_text())
+    for c in page["claims"]:
+        r = c["robustness"]
+        verdicts = {v["variant"]: v["verdict"] for v in r["variants"]}
+        for row in r.get("construction_flips", []):
+            own = verdicts[row["construction"]]
+            draws = [verdicts[n] for n in row["variants"]]
+            assert row["own_verdict"] == own and row["base_verdict"] == r["base_verdict"], c["id"]
+            assert row["variants"] == [v["variant"] for v in r["variants"] if len(v["parts"]) == 2
+                                       and v["parts"][0] == row["construction"] and v["parts"][1].startswith("seed+")
+                                       and v["verdict"] not in (None, ERROR)], c["id"]
+            assert (row["differ"]["k"], row["differ"]["m"]) == (sum(v != own for v in draws), len(draws)), c["id"]
+            assert row["give_base"]["k"] == sum(v == r["base_verdict"] for v in draws), c["id"]
+            assert [row["differ"]["low"], row["differ"]["high"]] == list(clopper_pearson(row["differ"]["k"], len(draws)))

@@ -178,6 +178,33 @@ def verdict_table(directory: Path, base: dict, record: dict | None = None, flips
     return "\n".join(lines)
 
 
+def construction_flip_table(rates: dict) -> str:
+    """Markdown table of the per-construction redraw flip rates (rates: claim id -> the ledger's ``construction_flips``
+    list): per construction, its own verdict, "k/m [low, high]" of the redraws whose verdict differs from it, and
+    "b/m [low, high]" of those that give the default construction's base verdict. "-": no estimate for the claim."""
+    short = {"holds": "H", "fails": "F", "holds-under-conditions": "C", "error": "E"}
+    names = list(dict.fromkeys(c["construction"] for cs in rates.values() for c in cs or ()))
+    head = "| claim | base | " + " | ".join(f"{n}: own | {n}: redraws not own [95% CI] | {n}: redraws giving base [95% CI]"
+                                           for n in names) + " |"
+    lines = [head, "|---|---|" + "---|---|---|" * len(names)]
+    for cid, cs in rates.items():
+        by = {c["construction"]: c for c in cs or ()}
+        if not by:
+            continue
+        base = short[next(iter(by.values()))["base_verdict"]]
+        cells = []
+        for n in names:
+            c = by.get(n)
+            if c is None:
+                cells += ["-", "-", "-"]
+                continue
+            d, b = c["differ"], c["give_base"]
+            cells += [short[c["own_verdict"]], f"{d['k']}/{d['m']} [{d['low']:.2f}, {d['high']:.2f}]",
+                      f"{b['k']}/{b['m']} [{b['low']:.2f}, {b['high']:.2f}]"]
+        lines.append(f"| {cid} | {base} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--config", default="default", choices=("default", "quick"))
@@ -185,7 +212,8 @@ def main(argv=None) -> int:
     p.add_argument("--variants", nargs="*", help="variant names (default: all, the summed-vs-mean check included)")
     p.add_argument("--out", default=str(RESULTS_DIR))
     p.add_argument("--table", action="store_true", help="print the claim x variant verdict table of the results in --out "
-                   "(base verdicts and verdicts of record from docs/ledger/ledger.json) and exit")
+                   "(base verdicts and verdicts of record from docs/ledger/ledger.json), then the per-construction redraw "
+                   "flip rates of the ledger, and exit")
     args = p.parse_args(argv)
     base = config_by_name(args.config, args.seed)
     out = Path(args.out)
@@ -194,6 +222,9 @@ def main(argv=None) -> int:
         print(verdict_table(out, {c["id"]: (c.get("robustness") or {}).get("base_verdict", c["verdict"])
                                   for c in page["claims"]}, {c["id"]: c["verdict"] for c in page["claims"]},
                             {c["id"]: (c.get("robustness") or {}).get("redraw_flips") for c in page["claims"]}))
+        rates = {c["id"]: (c.get("robustness") or {}).get("construction_flips") for c in page["claims"]}
+        if any(rates.values()):
+            print("\n" + construction_flip_table(rates))
         return 0
     out.mkdir(parents=True, exist_ok=True)
     unknown = set(args.variants or ()) - {v.name for v in ALL_VARIANTS}

@@ -36,9 +36,11 @@ __all__ = [
     "VariantOutcome",
     "Robustness",
     "FlipRate",
+    "ConstructionFlipRate",
     "REDRAW_CHOICE",
     "clopper_pearson",
     "redraw_flip_rate",
+    "construction_flip_rates",
     "flip_causes",
     "robustness_summary",
     "ev",
@@ -193,6 +195,63 @@ def redraw_flip_rate(base_verdict: str, outcomes, level: float = FLIP_RATE_LEVEL
 
 
 @dataclass(frozen=True)
+class ConstructionFlipRate:
+    """How often the draw decides a claim's verdict under a construction other than the default one.
+
+    The construction is a one-choice variant C that is not a redraw ("sv_spread=2", "box x2"); its redraws are the
+    two-part combinations "C & seed+j" (:func:`construction_flip_rates`).
+
+    Attributes:
+        construction: C, by name.
+        own_verdict: the claim's verdict under C on the base draw (the reference of ``differ``).
+        base_verdict: the default construction's base verdict (the reference of ``give_base``).
+        differ: the redraws of C whose verdict differs from ``own_verdict`` (k of m, with its interval).
+        give_base: the redraws of C whose verdict equals ``base_verdict`` (k of m, with its interval).
+    """
+
+    construction: str
+    own_verdict: str
+    base_verdict: str
+    differ: FlipRate
+    give_base: FlipRate
+
+    def text(self) -> str:
+        d, b = self.differ, self.give_base
+        return (f"under {self.construction} (its own verdict {self.own_verdict}) {d.k} of {d.m} redraws give another "
+                f"verdict (rate {d.k / d.m:.2f}, {d.level:.0%} Clopper-Pearson [{d.low:.3f}, {d.high:.3f}]) and {b.k} of "
+                f"{b.m} give the base verdict {self.base_verdict} ([{b.low:.3f}, {b.high:.3f}])")
+
+
+def construction_flip_rates(base_verdict: str, outcomes, level: float = FLIP_RATE_LEVEL) -> tuple:
+    """One :class:`ConstructionFlipRate` per construction C with redraws among ``outcomes``, in order of appearance.
+
+    C is the non-seed part of a two-part combination whose other part is a seed variant ("sv_spread=2 & seed+3"):
+    those combinations are C's redraws. Combinations of three or more parts redraw another construction and do not
+    count; not run and raising outcomes are left out. A construction whose own one-choice outcome was not run or
+    raised has no reference verdict and no estimate.
+    """
+    tried = [o for o in outcomes if o.verdict not in (None, ERROR)]
+    own = {o.variant: o.verdict for o in tried if not o.parts}
+    draws = {}
+    for o in tried:
+        if len(o.parts) != 2 or sorted(o.choices).count(REDRAW_CHOICE) != 1:
+            continue
+        construction = next(p for p, c in zip(o.parts, o.choices) if c != REDRAW_CHOICE)
+        draws.setdefault(construction, []).append(o)
+    out = []
+    for construction, group in draws.items():
+        if construction not in own:
+            continue
+        names = tuple(o.variant for o in group)
+        rates = []
+        for count in (sum(o.verdict != own[construction] for o in group), sum(o.verdict == base_verdict for o in group)):
+            low, high = clopper_pearson(count, len(group), level)
+            rates.append(FlipRate(count, len(group), low, high, level, names))
+        out.append(ConstructionFlipRate(construction, own[construction], base_verdict, *rates))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
 class Robustness:
     """A verdict's robustness to the paper's unstated choices (built by :func:`robustness_summary`).
 
@@ -208,6 +267,8 @@ class Robustness:
             verdict only together); () when the verdict never changes.
         redraw_flips: how often the verdict flips under the seed redraws (:func:`redraw_flip_rate`; None: none run).
             Reported, not used for the verdict of record.
+        construction_flips: the same for the redraws of other constructions (:func:`construction_flip_rates`),
+            reported, not used for the verdict of record.
     """
 
     base_verdict: str
@@ -218,6 +279,7 @@ class Robustness:
     source: str
     depends_on: tuple = ()
     redraw_flips: FlipRate | None = None
+    construction_flips: tuple = ()
 
 
 def flip_causes(base_verdict: str, outcomes) -> dict:
@@ -260,14 +322,16 @@ def robustness_summary(base_verdict: str, outcomes, *, source: str, reason: str 
     untried = [o.variant for o in outcomes if o.verdict is None]
     broken = [o.variant for o in outcomes if o.verdict == ERROR]
     rate = redraw_flip_rate(base_verdict, outcomes)
-    tail = ((f"; {rate.text()}" if rate is not None else "") + (f"; not run: {', '.join(untried)}" if untried else "")
+    others = construction_flip_rates(base_verdict, outcomes)
+    tail = ((f"; {rate.text()}" if rate is not None else "") + "".join(f"; {c.text()}" for c in others)
+            + (f"; not run: {', '.join(untried)}" if untried else "")
             + (f"; check raised under: {', '.join(broken)}" if broken else ""))
     if not tried:
         return Robustness(base_verdict, outcomes, "not tested: no variant was run" + tail, base_verdict, None, source)
     flips = [o for o in tried if o.verdict != base_verdict]
     if not flips:
         return Robustness(base_verdict, outcomes, f"{base_verdict} under all {len(tried)} variants run{tail}",
-                          base_verdict, None, source, (), rate)
+                          base_verdict, None, source, (), rate, others)
     causes = flip_causes(base_verdict, outcomes)
     by_components = {o.components: o for o in tried}
     depends = []
@@ -287,7 +351,8 @@ def robustness_summary(base_verdict: str, outcomes, *, source: str, reason: str 
                   + (f" and under {', '.join(same)}" if same else "") + "; "
                   + "; ".join(f"{v} under {', '.join(names)}" for v, names in by_verdict.items())
                   + (f"; not surviving a further change: {'; '.join(undone)}" if undone else ""))
-    return Robustness(base_verdict, outcomes, conditions + tail, CONDITIONAL, conditions, source, tuple(depends), rate)
+    return Robustness(base_verdict, outcomes, conditions + tail, CONDITIONAL, conditions, source, tuple(depends), rate,
+                      others)
 
 
 @dataclass(frozen=True)
@@ -433,6 +498,19 @@ def _entry_dict(e: LedgerEntry) -> dict:
     }
 
 
+def _construction_flip_dict(c: ConstructionFlipRate) -> dict:
+    def rate(f, what):
+        return {"k": f.k, "m": f.m, "low": f.low, "high": f.high, "level": f.level, "what": what}
+
+    return {"construction": c.construction, "own_verdict": c.own_verdict, "base_verdict": c.base_verdict,
+            "variants": list(c.differ.variants),
+            "differ": rate(c.differ, "redraws of the construction whose verdict differs from its own verdict"),
+            "give_base": rate(c.give_base, "redraws of the construction whose verdict is the default construction's base "
+                                           "verdict"),
+            "how": "exact Clopper-Pearson interval (scipy.stats.beta) for the probability that one seed redraw of the "
+                   "construction gives that outcome; redraws are its two-part combinations with a seed variant"}
+
+
 def _robustness_dict(r: Robustness | None):
     if r is None:
         return None
@@ -443,6 +521,7 @@ def _robustness_dict(r: Robustness | None):
                 "level": r.redraw_flips.level, "variants": list(r.redraw_flips.variants),
                 "how": "exact Clopper-Pearson interval (scipy.stats.beta) for the probability that one seed redraw of "
                        "the default construction gives a verdict other than the base verdict"},
+            "construction_flips": [_construction_flip_dict(c) for c in r.construction_flips],
             "variants": [{"variant": o.variant, "choices": list(o.choices), "parts": list(o.parts), "verdict": o.verdict,
                           "censored": o.censored, "note": o.note} for o in r.outcomes]}
 

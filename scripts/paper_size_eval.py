@@ -21,6 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from checks.test_large_step import _gd_kept_time as kept  # noqa: E402  (the property tests' kept-from rule)
 from numerics.cycle_measure import oscillation_samples, read_oscillation  # noqa: E402
 from numerics.datasets import concentrated_test, paper_2d_spec, planted_dataset  # noqa: E402
 from numerics.engine import run_gd  # noqa: E402
@@ -33,18 +34,6 @@ FACTOR = 1.5
 RTOL = 0.25
 MAX_STEPS = 6e7
 MIN_STEPS = 1e6
-
-
-def kept(t, acc):
-    """Per parity, the first checkpoint from which acc stays 1 to the end; the earlier parity's (prev, that)."""
-    out = []
-    for par in (0, 1):
-        tp, ok = t[t % 2 == par], acc[t % 2 == par] == 1.0
-        if ok.size and ok[-1]:
-            miss = np.flatnonzero(~ok)
-            k = int(miss[-1]) + 1 if miss.size else 0
-            out.append((float(tp[k - 1]) if k else 0.0, float(tp[k])))
-    return min(out, key=lambda b: b[1]) if out else None
 
 
 def miss(t, bracket):

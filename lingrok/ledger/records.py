@@ -174,6 +174,14 @@ class FlipRate:
     level: float
     variants: tuple
 
+    @classmethod
+    def of(cls, k: int, m: int, level: float, variants: tuple) -> "FlipRate":
+        """k of m with its :func:`clopper_pearson` interval at ``level``."""
+        return cls(k, m, *clopper_pearson(k, m, level), level, tuple(variants))
+
+    def as_dict(self) -> dict:
+        return {"k": self.k, "m": self.m, "low": self.low, "high": self.high, "level": self.level}
+
     def text(self) -> str:
         return (f"verdict flips under {self.k} of {self.m} seed redraws (flip rate {self.k / self.m:.2f}, "
                 f"{self.level:.0%} Clopper-Pearson interval [{self.low:.3f}, {self.high:.3f}] for one redraw of this "
@@ -189,9 +197,7 @@ def redraw_flip_rate(base_verdict: str, outcomes, level: float = FLIP_RATE_LEVEL
     draws = [o for o in outcomes if o.choices == (REDRAW_CHOICE,) and not o.parts and o.verdict not in (None, ERROR)]
     if not draws:
         return None
-    k = sum(o.verdict != base_verdict for o in draws)
-    low, high = clopper_pearson(k, len(draws), level)
-    return FlipRate(k, len(draws), low, high, level, tuple(o.variant for o in draws))
+    return FlipRate.of(sum(o.verdict != base_verdict for o in draws), len(draws), level, (o.variant for o in draws))
 
 
 @dataclass(frozen=True)
@@ -243,11 +249,9 @@ def construction_flip_rates(base_verdict: str, outcomes, level: float = FLIP_RAT
         if construction not in own:
             continue
         names = tuple(o.variant for o in group)
-        rates = []
-        for count in (sum(o.verdict != own[construction] for o in group), sum(o.verdict == base_verdict for o in group)):
-            low, high = clopper_pearson(count, len(group), level)
-            rates.append(FlipRate(count, len(group), low, high, level, names))
-        out.append(ConstructionFlipRate(construction, own[construction], base_verdict, *rates))
+        differ = FlipRate.of(sum(o.verdict != own[construction] for o in group), len(group), level, names)
+        give_base = FlipRate.of(sum(o.verdict == base_verdict for o in group), len(group), level, names)
+        out.append(ConstructionFlipRate(construction, own[construction], base_verdict, differ, give_base))
     return tuple(out)
 
 
@@ -500,7 +504,7 @@ def _entry_dict(e: LedgerEntry) -> dict:
 
 def _construction_flip_dict(c: ConstructionFlipRate) -> dict:
     def rate(f, what):
-        return {"k": f.k, "m": f.m, "low": f.low, "high": f.high, "level": f.level, "what": what}
+        return {**f.as_dict(), "what": what}
 
     return {"construction": c.construction, "own_verdict": c.own_verdict, "base_verdict": c.base_verdict,
             "variants": list(c.differ.variants),
@@ -517,8 +521,7 @@ def _robustness_dict(r: Robustness | None):
     return {"base_verdict": r.base_verdict, "summary": r.summary, "verdict_of_record": r.verdict_of_record,
             "conditions": r.conditions, "source": r.source, "depends_on": [list(d) for d in r.depends_on],
             "redraw_flips": None if r.redraw_flips is None else {
-                "k": r.redraw_flips.k, "m": r.redraw_flips.m, "low": r.redraw_flips.low, "high": r.redraw_flips.high,
-                "level": r.redraw_flips.level, "variants": list(r.redraw_flips.variants),
+                **r.redraw_flips.as_dict(), "variants": list(r.redraw_flips.variants),
                 "how": "exact Clopper-Pearson interval (scipy.stats.beta) for the probability that one seed redraw of "
                        "the default construction gives a verdict other than the base verdict"},
             "construction_flips": [_construction_flip_dict(c) for c in r.construction_flips],
